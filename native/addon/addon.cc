@@ -1,0 +1,26 @@
+// Entry point of berth_native: registers the syscall-shaped functions that
+// src/native/addon.ts describes. Policy stays in TypeScript.
+#include <napi.h>
+
+#include "errors.h"
+#include "fs_ops.h"
+#include "lock.h"
+
+namespace {
+
+// Outside namespace berth: NODE_API_MODULE pastes the name into an identifier.
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, berth::SetErrorClass, "setErrorClass"));
+  exports.Set("mknod", Napi::Function::New(env, berth::Mknod, "mknod"));
+  exports.Set("lsetxattr", Napi::Function::New(env, berth::Lsetxattr, "lsetxattr"));
+  exports.Set("lgetxattr", Napi::Function::New(env, berth::Lgetxattr, "lgetxattr"));
+  exports.Set("llistxattr", Napi::Function::New(env, berth::Llistxattr, "llistxattr"));
+  exports.Set("mount", Napi::Function::New(env, berth::Mount, "mount"));
+  exports.Set("umount2", Napi::Function::New(env, berth::Umount2, "umount2"));
+  exports.Set("flock", Napi::Function::New(env, berth::Flock, "flock"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(berth_native, Init)

@@ -1,0 +1,94 @@
+/**
+ * The typed interface of the native addon (native/addon). The addon is small and
+ * syscall-shaped; policy lives in TypeScript. Every function throws a NativeError
+ * carrying code, errno, syscall and the path involved.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The one error class the addon throws for a failed syscall. Wrong argument types
+ * are TypeErrors instead: they are bugs in the caller, not conditions of the host.
+ */
+export class NativeError extends Error {
+  override name = 'NativeError';
+  /** Symbolic errno name, e.g. 'EPERM', as Node's fs errors carry it. */
+  code = '';
+  /** The positive errno(3) value (Node's fs errors carry libuv's negated one). */
+  errno = 0;
+  syscall = '';
+  path?: string;
+}
+
+export interface NativeAddon {
+  /** mknod(2); mode includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO). */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** lsetxattr(2): set an extended attribute without following a final symlink. */
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** lgetxattr(2); returns undefined when the attribute is absent (ENODATA). */
+  lgetxattr(path: string, name: string): Buffer | undefined;
+  /** llistxattr(2) */
+  llistxattr(path: string): string[];
+  /**
+   * mount(2); flags are MS_* numbers. An empty source, fstype or data is passed to the
+   * kernel as NULL (remounts and propagation changes take none).
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2); flags are MNT_* / UMOUNT_* numbers. */
+  umount2(target: string, flags: number): void;
+  /**
+   * flock(2) on an fd, run off the main thread because LOCK_EX may block.
+   * op: LOCK_SH=1, LOCK_EX=2, LOCK_UN=8, optionally | LOCK_NB=4. With LOCK_NB a lock
+   * held elsewhere rejects with code 'EWOULDBLOCK' (flock(2)'s name; on Linux the same
+   * number as EAGAIN). A waiting LOCK_EX occupies one libuv pool thread until granted.
+   */
+  flock(fd: number, op: number): Promise<void>;
+  /** The error class the addon throws, injected at load time. */
+  setErrorClass(cls: typeof NativeError): void;
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  REC: 0x4000,
+  PRIVATE: 1 << 18,
+} as const;
+
+export const MNT = { FORCE: 1, DETACH: 2 } as const;
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The directory holding the built native parts (addon, supervisor, hello program). */
+export function nativeBuildDir(): string {
+  // src/native and dist/native are both two levels below the package root.
+  const root = path.resolve(here, '..', '..');
+  const dir = path.join(root, 'build', 'Release');
+  return dir;
+}
+
+let loaded: NativeAddon | undefined;
+
+export function addon(): NativeAddon {
+  if (loaded) return loaded;
+  const file = path.join(nativeBuildDir(), 'berth_native.node');
+  if (!existsSync(file)) {
+    throw new Error(`berth's native addon is not built (${file}); run 'npm install' or 'npm run build'`);
+  }
+  const req = createRequire(import.meta.url);
+  const mod = req(file) as NativeAddon;
+  mod.setErrorClass(NativeError);
+  loaded = mod;
+  return mod;
+}
+
+/** Path of a native executable built by binding.gyp (berth-shim, berth-hello). */
+export function nativeExecutable(name: 'berth-shim' | 'berth-hello'): string {
+  return path.join(nativeBuildDir(), name);
+}
