@@ -1,0 +1,35 @@
+/**
+ * What the v1 and v2 managers share: create by container id, and the handle operations
+ * bound to the manager's filesystem.
+ */
+import type { CgroupFs } from './fs.js';
+import { oomKilled, procsFiles, removeCgroup } from './handle.js';
+import type { CgroupCreateOptions, CgroupHandle, CgroupManager, CgroupPaths, Limits } from './types.js';
+
+export abstract class BaseCgroupManager implements CgroupManager {
+  abstract readonly version: 1 | 2;
+
+  constructor(protected readonly fs: CgroupFs) {}
+
+  abstract resolvePaths(containerId: string, cgroupParent?: string): CgroupPaths;
+
+  /** Creates the cgroup at paths resolvePaths gave (or a caller computed), with its limits. */
+  abstract createAt(paths: CgroupPaths, limits: Limits): Promise<CgroupHandle>;
+
+  create(containerId: string, options: CgroupCreateOptions): Promise<CgroupHandle> {
+    const { parent, ...limits } = options;
+    return this.createAt(this.resolvePaths(containerId, parent), limits);
+  }
+
+  procsFiles(handle: CgroupHandle): string[] {
+    return procsFiles(handle);
+  }
+
+  oomKilled(handle: CgroupHandle): Promise<boolean> {
+    return oomKilled(handle, this.fs);
+  }
+
+  remove(handle: CgroupHandle): Promise<void> {
+    return removeCgroup(handle, this.fs);
+  }
+}
