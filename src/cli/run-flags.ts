@@ -1,0 +1,174 @@
+/**
+ * The flags of `berth run` and `berth create`, docker's names, letters and help words, and
+ * their translation into the library's CreateOptions.
+ */
+import { createOptionsSchema, type CreateOptions } from '../container/options.js';
+import { InvalidArgumentError } from '../errors.js';
+import { FlagError, defineFlags, invalidArgument, type FlagSpec, type FlagValues } from './flags.js';
+import { parseBytes, parseCpus, parseEnvArg, parseEnvFile, type HostEnv } from './units.js';
+
+type NetworkMode = NonNullable<CreateOptions['networkMode']>;
+// Read from the schema so the flag accepts a new mode as soon as the library does.
+const NETWORK_MODES: readonly NetworkMode[] = createOptionsSchema.shape.networkMode.removeDefault().options;
+
+function isNetworkMode(value: string): value is NetworkMode {
+  return (NETWORK_MODES as readonly string[]).includes(value);
+}
+
+const UNSUPPORTED_NETWORK = `berth supports only the ${NETWORK_MODES.map((m) => `"${m}"`).join(' and ')} network modes`;
+
+/** docker's opts.ValidateLabel, then the split docker stores: `K=V` → [K, V], a bare `K` → [K, '']. */
+export function parseLabelArg(arg: string): [string, string] {
+  const eq = arg.indexOf('=');
+  const key = eq < 0 ? arg : arg.slice(0, eq);
+  if (key.trim() === '') throw new InvalidArgumentError(`invalid label '${arg}': empty name`);
+  if (/[ \t]/.test(key.trim())) throw new InvalidArgumentError(`label '${key.trim()}' contains whitespaces`);
+  return [key, eq < 0 ? '' : arg.slice(eq + 1)];
+}
+
+export const createFlags = defineFlags([
+  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  {
+    long: 'rm',
+    type: 'bool',
+    description: 'Automatically remove the container and its associated anonymous volumes when it exits',
+  },
+  { long: 'name', type: 'string', description: 'Assign a name to the container' },
+  {
+    long: 'env',
+    short: 'e',
+    type: 'stringArray',
+    valueName: 'list',
+    description: 'Set environment variables',
+    validate: (v: string) => void parseEnvArg(v, {}),
+  },
+  { long: 'env-file', type: 'stringArray', valueName: 'list', description: 'Read in a file of environment variables' },
+  { long: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
+  { long: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'hostname', short: 'h', type: 'string', description: 'Container host name' },
+  { long: 'entrypoint', type: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  {
+    long: 'memory',
+    short: 'm',
+    type: 'string',
+    valueName: 'bytes',
+    description: 'Memory limit',
+    validate: (v: string) => void parseBytes(v),
+  },
+  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs', validate: (v: string) => void parseCpus(v) },
+  { long: 'cpu-shares', short: 'c', type: 'int', description: 'CPU shares (relative weight)' },
+  { long: 'pids-limit', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  {
+    long: 'network',
+    aliases: ['net'],
+    type: 'string',
+    valueName: 'network',
+    description: 'Connect a container to a network',
+    validate: (v: string) => {
+      if (v !== '' && !isNetworkMode(v)) throw new InvalidArgumentError(UNSUPPORTED_NETWORK);
+    },
+  },
+  { long: 'cgroup-parent', type: 'string', description: 'Optional parent cgroup for the container' },
+  { long: 'cap-add', type: 'stringArray', valueName: 'list', description: 'Add Linux capabilities' },
+  { long: 'cap-drop', type: 'stringArray', valueName: 'list', description: 'Drop Linux capabilities' },
+  { long: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
+  {
+    long: 'label',
+    short: 'l',
+    type: 'stringArray',
+    valueName: 'list',
+    description: 'Set meta data on a container',
+    validate: (v: string) => void parseLabelArg(v),
+  },
+  // docker's help flag is hidden: -h belongs to --hostname here.
+  { long: 'help', type: 'bool', hidden: true, description: 'Print usage' },
+]);
+
+export const runFlags = defineFlags([
+  ...createFlags,
+  { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
+]);
+
+/** What toCreateOptions reads of a parse of either table (run's values are a superset of create's). */
+export interface ParsedCreateFlags {
+  readonly values: FlagValues<typeof createFlags>;
+  readonly changed: ReadonlySet<string>;
+}
+
+/**
+ * The options of `berth run|create [OPTIONS] IMAGE [COMMAND] [ARG...]`. Empty strings mean
+ * "not given" as in docker, except `--entrypoint ""`, which clears the image's entrypoint.
+ */
+export function toCreateOptions(
+  parsed: ParsedCreateFlags,
+  positionals: readonly string[],
+  hostEnv: HostEnv,
+  command: 'run' | 'create' = 'run',
+): CreateOptions {
+  const [image, ...cmd] = positionals;
+  if (image === undefined) throw new FlagError(`"berth ${command}" requires at least 1 argument.`);
+  const v = parsed.values;
+
+  const options: CreateOptions = {
+    image,
+    env: environment(v['env-file'], v.env, hostEnv),
+    tty: v.tty,
+    openStdin: v.interactive,
+    autoRemove: v.rm,
+    memory: v.memory === '' ? 0 : convert('memory', v.memory, parseBytes),
+    nanoCpus: v.cpus === '' ? 0 : convert('cpus', v.cpus, parseCpus),
+    cpuShares: v['cpu-shares'],
+    pidsLimit: v['pids-limit'],
+    capAdd: v['cap-add'],
+    capDrop: v['cap-drop'],
+    privileged: v.privileged,
+    labels: Object.fromEntries(v.label.map((l) => convert('label', l, parseLabelArg))),
+  };
+  if (cmd.length > 0) options.cmd = cmd;
+  // docker passes the entrypoint as one word: `--entrypoint "sh -c"` names a file "sh -c".
+  if (v.entrypoint !== '') options.entrypoint = [v.entrypoint];
+  else if (parsed.changed.has('entrypoint')) options.entrypoint = [];
+  if (v.name !== '') options.name = v.name;
+  if (v.workdir !== '') options.workingDir = v.workdir;
+  if (v.user !== '') options.user = v.user;
+  if (v.hostname !== '') options.hostname = v.hostname;
+  if (v['cgroup-parent'] !== '') options.cgroupParent = v['cgroup-parent'];
+  if (v.network !== '') {
+    const network = v.network;
+    if (!isNetworkMode(network)) throw invalidArgument(spec('network'), network, UNSUPPORTED_NETWORK);
+    options.networkMode = network;
+  }
+  return options;
+}
+
+/** docker's order: every --env-file in turn, then -e, so -e overrides a file. */
+function environment(files: readonly string[], args: readonly string[], hostEnv: HostEnv): string[] {
+  const fromFiles = files.flatMap((file) => {
+    try {
+      return parseEnvFile(file, hostEnv);
+    } catch (err) {
+      // docker reports env-file problems as the bare reason, without naming the flag.
+      throw new FlagError((err as Error).message);
+    }
+  });
+  const fromArgs = args.flatMap((arg) => convert('env', arg, (a) => parseEnvArg(a, hostEnv)) ?? []);
+  return [...fromFiles, ...fromArgs];
+}
+
+type CreateFlagName = (typeof createFlags)[number]['long'];
+
+function spec(long: CreateFlagName): FlagSpec {
+  const found = createFlags.find((f) => f.long === long);
+  if (found === undefined) throw new Error(`no flag --${long}`);
+  return found;
+}
+
+/** Runs a value through its parser, reporting a refusal as docker's flag error for that flag. */
+function convert<T>(long: CreateFlagName, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value);
+  } catch (err) {
+    throw invalidArgument(spec(long), value, (err as Error).message);
+  }
+}
