@@ -1,0 +1,54 @@
+{
+  "targets": [
+    {
+      "target_name": "berth_native",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/args.cc",
+        "native/addon/errors.cc",
+        "native/addon/fs_ops.cc",
+        "native/addon/lock.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "berth-shim",
+      "type": "executable",
+      "sources": [
+        "native/shim/main.c",
+        "native/shim/spec.c",
+        "native/shim/spawn.c",
+        "native/shim/fdpass.c",
+        "native/shim/container_init.c",
+        "native/shim/mounts.c",
+        "native/shim/securepath.c",
+        "native/shim/dev.c",
+        "native/shim/tty.c",
+        "native/shim/loopback.c",
+        "native/shim/caps.c",
+        "native/shim/user.c",
+        "native/shim/lookpath.c",
+        "native/shim/supervise.c",
+        "native/shim/attach.c",
+        "native/shim/jsonlog.c",
+        "native/shim/statefile.c",
+        "native/shim/exit_cmd.c",
+        "native/shim/diag.c",
+        "native/shim/error.c",
+        "native/shim/buf.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "berth-hello",
+      "type": "executable",
+      "sources": ["native/hello/hello.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Os"],
+      "ldflags": ["-static", "-s"]
+    }
+  ]
+}

@@ -1,0 +1,17 @@
+/* The container process between clone and execve: namespaces, filesystem, user, then exec on START. */
+#ifndef BERTH_SHIM_CONTAINER_INIT_H
+#define BERTH_SHIM_CONTAINER_INIT_H
+
+struct spec;
+
+/* What becomes the container's fds 0, 1, 2 (pipes or /dev/null; a pty replaces them later). */
+struct child_stdio {
+	int in;
+	int out;
+	int err;
+};
+
+/* Runs in the cloned child; never returns. sync_fd is its end of the fdpass channel. */
+__attribute__((noreturn)) void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd);
+
+#endif

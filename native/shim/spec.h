@@ -1,0 +1,63 @@
+/* The spec file the engine writes (PROTOCOL.md "Spec file"), parsed once and then read only. */
+#ifndef BERTH_SHIM_SPEC_H
+#define BERTH_SHIM_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A list of strings, kept NULL-terminated so that argv and envp can be handed to execve as they are. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+struct bind_mount {
+	const char *src;
+	const char *dst;
+	bool readonly;
+};
+
+/* Optional paths (log, exit_file, pid_file) are NULL when absent: that output is skipped. */
+struct spec {
+	const char *file;
+	const char *id;
+	const char *rootfs;
+	const char *upper;
+	const char *work;
+	const char *hostname;
+	const char *cwd;
+	const char *user;
+	const char *log;
+	const char *exit_file;
+	const char *pid_file;
+	const char *socket;
+	struct strv lower;
+	struct strv args;
+	struct strv env;
+	struct strv masks;
+	struct strv readonly_paths;
+	struct strv cgroup_procs;
+	struct strv exit_cmd;
+	struct bind_mount *binds;
+	size_t nbinds;
+	uint64_t caps;
+	bool readonly_rootfs;
+	bool no_new_privs;
+	bool new_netns;
+	bool sysfs_rw;
+	bool tty;
+	bool open_stdin;
+	bool has_tty_size;
+	unsigned short tty_rows;
+	unsigned short tty_cols;
+};
+
+struct shim_error;
+
+/* Values point into one buffer that lives as long as the process. */
+int spec_load(const char *file, struct spec *s, struct shim_error *e);
+
+void strv_push(struct strv *l, char *s);
+
+#endif
