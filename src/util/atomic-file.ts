@@ -1,0 +1,86 @@
+/**
+ * Crash-safe state files: a reader sees either the old or the new content, never
+ * a torn write, even across kill -9 or power loss (temp file + fsync + rename + fsync dir).
+ */
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { z } from 'zod';
+import { InternalError, isSystemError } from '../errors.js';
+import { ownerTag, isOwnerTagAlive } from './owner-tag.js';
+
+/** Temp names start with a dot so directory listings of records can skip them. */
+const TEMP_MARK = '.tmp-';
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const dir = path.dirname(file);
+  // State dirs hold records other users have no business reading.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(dir, `.${path.basename(file)}${TEMP_MARK}${ownerTag()}-${randomBytes(4).toString('hex')}`);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      // open() applies the umask; the caller's mode is what must hold.
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/** Makes a rename or unlink in dir durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads and validates a JSON state file; undefined when it does not exist. */
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (isSystemError(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InternalError(`corrupt state file ${file}: not JSON`, { cause: err });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InternalError(`corrupt state file ${file}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** Removes temp files that writers killed mid-write left in dir; live writers' files are kept. */
+export async function removeStaleTempFiles(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (isSystemError(err, 'ENOENT')) return;
+    throw err;
+  }
+  for (const name of names) {
+    const at = name.indexOf(TEMP_MARK);
+    if (!name.startsWith('.') || at < 0) continue;
+    const tag = name.slice(at + TEMP_MARK.length).replace(/-[0-9a-f]+$/, '');
+    if (!isOwnerTagAlive(tag)) await unlink(path.join(dir, name)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * An exclusive lock on a lock file, so that CLI processes, the daemon and embedding
+ * services change shared state one at a time. flock(2) locks die with their process,
+ * so a killed holder never leaves a stale lock behind.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import { addon, LOCK } from '../native/addon.js';
+
+/** Lock files this async context holds, so a nested withLock on the same file runs instead of deadlocking. */
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Waiters inside this process queue here rather than in flock: each blocked flock
+ * occupies a libuv pool thread, and a few of them would starve the holder's own I/O.
+ */
+const queues = new Map<string, Promise<void>>();
+
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const key = path.resolve(lockFile);
+  const outer = held.getStore();
+  if (outer?.has(key)) return fn();
+
+  const previous = queues.get(key) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous.then(() => done);
+  queues.set(key, tail);
+  await previous;
+  try {
+    return await holdFileLock(key, () => held.run(new Set([...(outer ?? []), key]), fn));
+  } finally {
+    release();
+    if (queues.get(key) === tail) queues.delete(key);
+  }
+}
+
+async function holdFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const fh = await open(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    await addon().flock(fh.fd, LOCK.EX);
+    return await fn();
+  } finally {
+    // Closing the only fd of this open file description releases the flock.
+    await fh.close();
+  }
+}
