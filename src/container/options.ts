@@ -1,0 +1,54 @@
+/**
+ * Options for creating and running a container, as library users pass them to
+ * Engine.create/Engine.run. The CLI turns docker-style flags into this shape.
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'Invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+
+export const capabilityName = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .transform((s) => (s === 'ALL' || s.startsWith('CAP_') ? s : `CAP_${s}`));
+
+export const createOptionsSchema = z
+  .object({
+    image: z.string().min(1, 'an image is required'),
+    /** Replaces the image's Cmd. */
+    cmd: z.array(z.string()).optional(),
+    /** Replaces the image's Entrypoint; an empty array clears it (as `--entrypoint ""`). */
+    entrypoint: z.array(z.string()).optional(),
+    name: name.optional(),
+    /** K=V entries, added to (and overriding) the image's Env. */
+    env: z.array(z.string().regex(/^[^=]+=/, 'env entries must be KEY=VALUE')).default([]),
+    workingDir: z.string().refine((s) => s === '' || s.startsWith('/'), 'the working directory must be an absolute path').optional(),
+    user: z.string().optional(),
+    hostname: z.string().max(63, 'hostname too long (at most 63 characters)').regex(/^[a-zA-Z0-9]([a-zA-Z0-9.-]*)?$/, 'invalid hostname').optional(),
+    tty: z.boolean().default(false),
+    /** Keep stdin open for attach (-i). */
+    openStdin: z.boolean().default(false),
+    autoRemove: z.boolean().default(false),
+    /** Memory limit in bytes; 0 means none. Docker's minimum is 6 MiB. */
+    memory: z.number().int().nonnegative().refine((n) => n === 0 || n >= 6 * 1024 * 1024, 'Minimum memory limit allowed is 6MB').default(0),
+    /** CPU quota in units of 1e-9 CPUs (docker's NanoCpus); 0 means none. */
+    nanoCpus: z.number().int().nonnegative().default(0),
+    /** Relative CPU weight (docker's CpuShares); 0 means the default. */
+    cpuShares: z.number().int().nonnegative().refine((n) => n === 0 || n >= 2, 'cpu shares must be at least 2').default(0),
+    /** Maximum number of processes; 0 or negative means none. */
+    pidsLimit: z.number().int().default(0),
+    networkMode: z.enum(['none', 'host']).default('none'),
+    /** cgroup parent: absolute paths are from each hierarchy's root, relative ones below the engine's own cgroup. */
+    cgroupParent: z.string().optional(),
+    capAdd: z.array(capabilityName).default([]),
+    capDrop: z.array(capabilityName).default([]),
+    privileged: z.boolean().default(false),
+    labels: z.record(z.string()).default({}),
+    /** Initial terminal size for tty containers. */
+    consoleSize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  })
+  .strict();
+
+export type CreateOptions = z.input<typeof createOptionsSchema>;
+export type ParsedCreateOptions = z.output<typeof createOptionsSchema>;

@@ -1,0 +1,91 @@
+/**
+ * Container records on disk: one dir per container holding its record
+ * (config.json, written atomically) and everything else it owns.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { containerRecordSchema, type ContainerRecord } from './record.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { withLock } from '../util/lock.js';
+import type { StatePaths } from '../paths.js';
+import { InvalidArgumentError, NotFoundError, isSystemError } from '../errors.js';
+
+export class ContainerStore {
+  constructor(private readonly paths: StatePaths) {}
+
+  dir(id: string): string {
+    return this.paths.container(id);
+  }
+
+  file(id: string, name: string): string {
+    return path.join(this.dir(id), name);
+  }
+
+  /** Runs fn while holding the lock every process takes to create, name or change containers. */
+  locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.paths.containersLock, fn);
+  }
+
+  async load(id: string): Promise<ContainerRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file(id, 'config.json'), 'utf8');
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    return containerRecordSchema.parse(JSON.parse(text));
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec, null, 1), 0o600);
+  }
+
+  /** Every container with a complete record; a dir without one is a creation that died half-way. */
+  async list(): Promise<ContainerRecord[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.paths.containers);
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const records = await Promise.all(ids.filter((d) => /^[0-9a-f]{64}$/.test(d)).map((id) => this.load(id)));
+    return records.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  /** Dirs left by a creation that died before its record was written. */
+  async orphanDirs(): Promise<string[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.paths.containers);
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const out: string[] = [];
+    for (const id of ids) {
+      if (!(await this.load(id).catch(() => undefined))) out.push(this.dir(id));
+    }
+    return out;
+  }
+
+  /** Finds a container by name, full id or unique id prefix, as docker does. */
+  async resolve(ref: string): Promise<ContainerRecord> {
+    if (ref === '') throw new InvalidArgumentError('container name or ID cannot be empty');
+    const all = await this.list();
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const exact = all.find((r) => r.Id === ref) ?? all.find((r) => r.Name === name);
+    if (exact) return exact;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = all.filter((r) => r.Id.startsWith(ref));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new InvalidArgumentError(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw new NotFoundError(`No such container: ${ref}`);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+}

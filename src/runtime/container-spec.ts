@@ -1,0 +1,77 @@
+/**
+ * Turns a container record into the spec its supervisor runs: the environment,
+ * capabilities, masked paths and files docker gives every container.
+ */
+import type { ContainerRecord } from '../container/record.js';
+import { MASKED_PATHS, READONLY_PATHS, type BindMount, type ShimSpec } from './shim-spec.js';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The environment a container's process sees, as docker's daemon builds it. */
+export function processEnv(rec: ContainerRecord): string[] {
+  const env = [...rec.Config.Env];
+  const has = (k: string): boolean => env.some((e) => e.startsWith(`${k}=`));
+  const extra: string[] = [];
+  if (!has('PATH')) extra.push(DEFAULT_PATH);
+  if (!has('HOSTNAME')) extra.push(`HOSTNAME=${rec.Config.Hostname}`);
+  if (rec.Config.Tty && !has('TERM')) extra.push('TERM=xterm');
+  return [...extra, ...env];
+}
+
+/** Merges K=V lists: later entries replace earlier ones with the same key, keeping first positions. */
+export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const out = [...base];
+  for (const e of overrides) {
+    const key = e.slice(0, e.indexOf('='));
+    const i = out.findIndex((x) => x.slice(0, x.indexOf('=')) === key);
+    if (i >= 0) out[i] = e;
+    else out.push(e);
+  }
+  return out;
+}
+
+export interface ContainerFiles {
+  dir: string;
+  lowerDirs: string[];
+  socket: string;
+  cgroupProcs: string[];
+  /** /etc files made for the container (hosts, hostname, resolv.conf), bound over the image's. */
+  etcBinds: BindMount[];
+  exitCommand: string[];
+  /** The capability set, already clamped to what the host can give. */
+  capabilities: string[];
+}
+
+export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): ShimSpec {
+  const privileged = rec.HostConfig.Privileged;
+  const at = (name: string): string => `${files.dir}/${name}`;
+  return {
+    id: rec.Id,
+    rootfs: at('rootfs'),
+    lowerDirs: files.lowerDirs,
+    upperDir: at('upper'),
+    workDir: at('work'),
+    readonlyRootfs: false,
+    hostname: rec.Config.Hostname,
+    args: [rec.Path, ...rec.Args],
+    env: processEnv(rec),
+    cwd: rec.Config.WorkingDir || '/',
+    user: rec.Config.User,
+    capabilities: files.capabilities,
+    noNewPrivileges: !privileged,
+    network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
+    maskedPaths: privileged ? [] : MASKED_PATHS,
+    readonlyPaths: privileged ? [] : READONLY_PATHS,
+    binds: files.etcBinds,
+    sysfsReadWrite: privileged,
+    cgroupProcs: files.cgroupProcs,
+    tty: rec.Config.Tty,
+    consoleSize: rec.HostConfig.ConsoleSize,
+    stdin: rec.Config.OpenStdin,
+    logFile: at(`${rec.Id}-json.log`),
+    exitFile: at('exit.json'),
+    pidFile: at('pid'),
+    socket: files.socket,
+    exitCommand: files.exitCommand,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The spec file a berth-shim reads (native/shim/PROTOCOL.md): NUL-terminated
+ * `key=value` records, repeated keys forming lists. Policy is decided here and
+ * handed down as plain data.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface ShimSpec {
+  id: string;
+  rootfs: string;
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  readonlyRootfs: boolean;
+  hostname: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+  capabilities: string[];
+  noNewPrivileges: boolean;
+  network: 'new' | 'host';
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  binds: BindMount[];
+  sysfsReadWrite: boolean;
+  cgroupProcs: string[];
+  tty: boolean;
+  consoleSize?: [number, number];
+  stdin: boolean;
+  logFile: string;
+  exitFile: string;
+  pidFile: string;
+  socket: string;
+  exitCommand: string[];
+}
+
+/** docker's masked and read-only paths for a container that is not privileged. */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi',
+  '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+function record(key: string, value: string): string {
+  if (value.includes('\0')) throw new InvalidArgumentError(`${key} must not contain a NUL byte`);
+  return `${key}=${value}\0`;
+}
+
+function bool(b: boolean): string {
+  return b ? '1' : '0';
+}
+
+export function encodeShimSpec(s: ShimSpec): Buffer {
+  const out: string[] = [];
+  const one = (k: string, v: string): void => {
+    out.push(record(k, v));
+  };
+  const many = (k: string, vs: readonly string[]): void => {
+    for (const v of vs) out.push(record(k, v));
+  };
+  one('id', s.id);
+  one('rootfs', s.rootfs);
+  many('lower', s.lowerDirs);
+  one('upper', s.upperDir);
+  one('work', s.workDir);
+  one('readonly_rootfs', bool(s.readonlyRootfs));
+  one('hostname', s.hostname);
+  many('arg', s.args);
+  many('env', s.env);
+  one('cwd', s.cwd);
+  one('user', s.user);
+  many('cap', s.capabilities);
+  one('no_new_privs', bool(s.noNewPrivileges));
+  one('netns', s.network);
+  many('mask', s.maskedPaths);
+  many('readonly', s.readonlyPaths);
+  for (const b of s.binds) {
+    if (b.source.includes('\t') || b.destination.includes('\t')) {
+      throw new InvalidArgumentError(`mount paths must not contain a tab: ${b.source}`);
+    }
+    one('bind', `${b.source}\t${b.destination}\t${b.readonly ? 'ro' : 'rw'}`);
+  }
+  one('sysfs_rw', bool(s.sysfsReadWrite));
+  many('cgroup_procs', s.cgroupProcs);
+  one('tty', bool(s.tty));
+  if (s.consoleSize) {
+    one('tty_rows', String(s.consoleSize[0]));
+    one('tty_cols', String(s.consoleSize[1]));
+  }
+  one('stdin', bool(s.stdin));
+  one('log', s.logFile);
+  one('exit_file', s.exitFile);
+  one('pid_file', s.pidFile);
+  one('socket', s.socket);
+  many('exit_cmd', s.exitCommand);
+  return Buffer.from(out.join(''), 'utf8');
+}
