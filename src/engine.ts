@@ -1,0 +1,551 @@
+/**
+ * The Engine: what library users import, and what the CLI and the API call.
+ * It wires the image store, layer store, cgroups and supervisor together.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
+import { createLogger } from './logger.js';
+import { ContainerStore } from './container/store.js';
+import { createOptionsSchema, type CreateOptions } from './container/options.js';
+import { ZERO_TIME, type ContainerRecord } from './container/record.js';
+import { generateName, newContainerId } from './container/names.js';
+import { etcFiles } from './container/etc-files.js';
+import { buildShimSpec, mergeEnv } from './runtime/container-spec.js';
+import { startShim } from './runtime/supervisor.js';
+import { boundingSet, capabilitySet, clampToBounding } from './runtime/capabilities.js';
+import { AttachSession, type AttachStreams } from './runtime/attach.js';
+import { identify, isAlive } from './runtime/process-identity.js';
+import { ImageStore, type ImageSummary } from './image/image-store.js';
+import { LayerStore, chainIds } from './storage/layer-store.js';
+import { importImage, type ImportOptions } from './image/import.js';
+import { ensureHelloWorld, HELLO_WORLD_REF } from './image/hello-world.js';
+import { normalizeReference } from './image/reference.js';
+import { createCgroupManager, type CgroupHandle, type CgroupManager } from './cgroup/index.js';
+import {
+  BerthError,
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+  errorMessage,
+} from './errors.js';
+
+export interface EngineOptions {
+  /** State root (images, layers, containers). Default /var/lib/berth, or $BERTH_ROOT. */
+  root?: string;
+  /** Runtime dir (attach sockets). Default /run/berth, or $BERTH_RUN_ROOT. */
+  runRoot?: string;
+  logger?: Logger;
+  /** Default cgroup parent for containers that name none ($BERTH_CGROUP_PARENT). */
+  cgroupParent?: string;
+}
+
+export interface RunHandle {
+  id: string;
+  stdout: Readable;
+  stderr: Readable;
+  /** The container's stdin when it was created with openStdin; end() sends EOF. */
+  stdin: NodeJS.WritableStream;
+  /** Changes the terminal size of a tty container. */
+  resize(rows: number, cols: number): void;
+  /** Resolves when the container has exited and berth has cleaned up after it. */
+  wait(): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** Drops the connection to the container without stopping it. */
+  detach(): void;
+}
+
+const exitRecordSchema = z.object({
+  exitCode: z.number().int(),
+  signal: z.number().int().nullable().optional(),
+  finishedAt: z.string(),
+  error: z.string().nullable().optional(),
+});
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The CLI script the supervisor runs to clean up after a container exits. */
+function cliScript(): string {
+  return path.resolve(here, '..', 'bin', 'berth.js');
+}
+
+export class Engine {
+  readonly paths: StatePaths;
+  readonly logger: Logger;
+  readonly images: ImageStore;
+  readonly layers: LayerStore;
+  private readonly containers: ContainerStore;
+  private readonly defaultCgroupParent: string | undefined;
+  private cgroupManager: CgroupManager | undefined;
+  private hostBounding: Set<string> | undefined;
+
+  constructor(opts: EngineOptions = {}) {
+    const root = path.resolve(opts.root ?? process.env['BERTH_ROOT'] ?? DEFAULT_ROOT);
+    const runRoot = path.resolve(opts.runRoot ?? process.env['BERTH_RUN_ROOT'] ?? DEFAULT_RUN_ROOT);
+    this.paths = new StatePaths(root, runRoot);
+    this.logger = opts.logger ?? createLogger();
+    this.layers = new LayerStore(root);
+    this.images = new ImageStore(root);
+    this.containers = new ContainerStore(this.paths);
+    this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
+  }
+
+  private cgroups(): CgroupManager {
+    this.cgroupManager ??= createCgroupManager();
+    return this.cgroupManager;
+  }
+
+  // ---- images -------------------------------------------------------------
+
+  async listImages(): Promise<ImageSummary[]> {
+    return this.images.list();
+  }
+
+  async importImage(source: Readable, opts: Omit<ImportOptions, 'source'> = {}): Promise<string> {
+    return importImage(this.images, this.layers, { ...opts, source });
+  }
+
+  /** Finds an image; the built-in hello-world is made on first use. */
+  private async imageFor(ref: string) {
+    const normal = normalizeReference(ref);
+    try {
+      return await this.images.resolve(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError && normal === HELLO_WORLD_REF) {
+        await ensureHelloWorld(this.images, this.layers);
+        return this.images.resolve(ref);
+      }
+      if (err instanceof NotFoundError) {
+        throw new NotFoundError(`Unable to find image '${normal}' locally, and pulling from registries is not supported yet`);
+      }
+      throw err;
+    }
+  }
+
+  // ---- containers ---------------------------------------------------------
+
+  async create(options: CreateOptions): Promise<ContainerRecord> {
+    const parsed = createOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new InvalidArgumentError(`${where}${issue?.message ?? 'invalid options'}`);
+    }
+    const o = parsed.data;
+    const image = await this.imageFor(o.image);
+    const ic = image.config.config ?? {};
+    const entrypoint = o.entrypoint ?? ic.Entrypoint ?? [];
+    // docker: a new entrypoint drops the image's Cmd unless a command is given too.
+    const cmd = o.cmd && o.cmd.length > 0 ? o.cmd : o.entrypoint ? [] : (ic.Cmd ?? []);
+    const argv = [...entrypoint, ...cmd];
+    if (argv.length === 0) throw new InvalidArgumentError('No command specified');
+    if (o.networkMode === 'host' && o.hostname) {
+      throw new InvalidArgumentError('conflicting options: hostname and the network mode');
+    }
+    const id = newContainerId();
+    const layers = chainIds(image.config.rootfs.diff_ids);
+    const now = new Date().toISOString();
+
+    return this.containers.locked(async () => {
+      const all = await this.containers.list();
+      const taken = (n: string): boolean => all.some((r) => r.Name === `/${n}`);
+      const name = o.name?.replace(/^\//, '') ?? generateName(taken);
+      const holder = all.find((r) => r.Name === `/${name}`);
+      if (holder) {
+        throw new ConflictError(
+          `Conflict. The container name "/${name}" is already in use by container "${holder.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      const rec: ContainerRecord = {
+        Id: id,
+        Name: `/${name}`,
+        Created: now,
+        Image: image.id,
+        Path: argv[0]!,
+        Args: argv.slice(1),
+        Config: {
+          Hostname: o.hostname ?? (o.networkMode === 'host' ? hostHostname() : id.slice(0, 12)),
+          User: o.user ?? ic.User ?? '',
+          Env: mergeEnv(ic.Env ?? [], o.env),
+          Cmd: cmd.length > 0 ? cmd : null,
+          Entrypoint: entrypoint.length > 0 ? entrypoint : null,
+          WorkingDir: o.workingDir ?? ic.WorkingDir ?? '',
+          Tty: o.tty,
+          OpenStdin: o.openStdin,
+          Labels: { ...(ic.Labels ?? {}), ...o.labels },
+          Image: o.image,
+        },
+        HostConfig: {
+          Memory: o.memory,
+          NanoCpus: o.nanoCpus,
+          CpuShares: o.cpuShares,
+          PidsLimit: o.pidsLimit,
+          NetworkMode: o.networkMode,
+          CgroupParent: o.cgroupParent ?? '',
+          CapAdd: o.capAdd,
+          CapDrop: o.capDrop,
+          Privileged: o.privileged,
+          AutoRemove: o.autoRemove,
+          ...(o.consoleSize ? { ConsoleSize: o.consoleSize } : {}),
+        },
+        State: {
+          Status: 'created',
+          Running: false,
+          Pid: 0,
+          ExitCode: 0,
+          OOMKilled: false,
+          Error: '',
+          StartedAt: ZERO_TIME,
+          FinishedAt: ZERO_TIME,
+        },
+        Runtime: { layers, shim: null, process: null, cgroup: null },
+      };
+      const dir = this.containers.dir(id);
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        // The overlay's root dir takes the upper dir's mode: it must let every user in, as an image's / does.
+        await mkdir(path.join(dir, 'upper'), { mode: 0o755 });
+        await mkdir(path.join(dir, 'work'), { mode: 0o700 });
+        await mkdir(path.join(dir, 'rootfs'), { mode: 0o755 });
+        await this.containers.save(rec);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+      this.logger.debug({ container: id }, 'created');
+      return rec;
+    });
+  }
+
+  /** Looks a container up by name or id (prefix), bringing its state up to date first. */
+  async inspect(ref: string): Promise<ContainerRecord> {
+    const rec = await this.containers.resolve(ref);
+    return this.reconcile(rec);
+  }
+
+  async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    const recs = await this.containers.list();
+    const fresh = await Promise.all(recs.map((r) => this.reconcile(r)));
+    const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
+    const shown = opts.all ? live : live.filter((r) => r.State.Running);
+    return shown.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  }
+
+  /**
+   * Starts a created or exited container. With `attach`, returns a session
+   * connected before the process runs, so no output is lost.
+   */
+  async start(ref: string, attach?: AttachStreams): Promise<AttachSession | undefined> {
+    const found = await this.inspect(ref);
+    const id = found.Id;
+    const socket = this.paths.attachSocket(id);
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      if (rec.State.Running) return;
+      await this.launch(rec, socket);
+    });
+    const session = await AttachSession.connect(socket, attach ?? { stdout: false, stderr: false, stdin: false });
+    try {
+      await session.start();
+    } catch (err) {
+      if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
+        // The supervisor still reports the exit and cleans up; wait so the record is final.
+        await session.exited.catch(() => undefined);
+      }
+      session.close();
+      throw err;
+    }
+    if (!attach) {
+      session.close();
+      return undefined;
+    }
+    return session;
+  }
+
+  /** Creates the container's cgroup and files and starts its supervisor. Called under the lock. */
+  private async launch(rec: ContainerRecord, socket: string): Promise<void> {
+    const dir = this.containers.dir(rec.Id);
+    await rm(path.join(dir, 'exit.json'), { force: true });
+    await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+    const cgroups = this.cgroups();
+    const parent = rec.HostConfig.CgroupParent || this.defaultCgroupParent;
+    const handle = await cgroups.create(rec.Id, {
+      parent,
+      memory: rec.HostConfig.Memory,
+      nanoCpus: rec.HostConfig.NanoCpus,
+      cpuShares: rec.HostConfig.CpuShares,
+      pidsLimit: rec.HostConfig.PidsLimit,
+      privileged: rec.HostConfig.Privileged,
+    });
+    try {
+      const etcBinds = await etcFiles(dir, rec);
+      const capabilities = await this.capabilitiesFor(rec);
+      const spec = buildShimSpec(rec, {
+        dir,
+        lowerDirs: this.layers.lowerDirs(rec.Runtime.layers),
+        socket,
+        cgroupProcs: cgroups.procsFiles(handle),
+        etcBinds,
+        capabilities,
+        exitCommand: [
+          process.execPath,
+          cliScript(),
+          '--root',
+          this.paths.root,
+          '--run-root',
+          this.paths.runRoot,
+          'container',
+          'cleanup',
+          rec.Id,
+        ],
+      });
+      const started = await startShim(path.join(dir, 'spec'), spec);
+      rec.Runtime.shim = identify(started.shimPid) ?? { pid: started.shimPid, startTime: 0 };
+      rec.Runtime.process = identify(started.containerPid) ?? { pid: started.containerPid, startTime: 0 };
+      rec.Runtime.cgroup = handle;
+      rec.State = {
+        ...rec.State,
+        Status: 'running',
+        Running: true,
+        Pid: started.containerPid,
+        ExitCode: 0,
+        OOMKilled: false,
+        Error: '',
+        StartedAt: new Date().toISOString(),
+        FinishedAt: ZERO_TIME,
+      };
+      await this.containers.save(rec);
+    } catch (err) {
+      await cgroups.remove(handle).catch(() => undefined);
+      if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
+        rec.State = { ...rec.State, Status: 'exited', Running: false, ExitCode: err.exitCode, Error: err.message };
+        if (rec.HostConfig.AutoRemove) await this.containers.remove(rec.Id);
+        else await this.containers.save(rec);
+      } else {
+        rec.State = { ...rec.State, Error: errorMessage(err) };
+        await this.containers.save(rec).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The container's capabilities, less those this host withholds from berth itself
+   * (CAP_SYS_RESOURCE on these machines): clamped with a warning, never a failed start.
+   */
+  private async capabilitiesFor(rec: ContainerRecord): Promise<string[]> {
+    const wanted = capabilitySet({ capAdd: rec.HostConfig.CapAdd, capDrop: rec.HostConfig.CapDrop, privileged: rec.HostConfig.Privileged });
+    this.hostBounding ??= boundingSet(await readFile('/proc/self/status', 'utf8'));
+    const { granted, missing } = clampToBounding(wanted, this.hostBounding);
+    if (missing.length > 0) {
+      this.logger.warn({ container: rec.Id, missing }, 'the host does not give berth these capabilities; the container runs without them');
+    }
+    return granted;
+  }
+
+  /** create + start with the container's streams attached, like `docker run`. */
+  async run(options: CreateOptions): Promise<RunHandle> {
+    const rec = await this.create(options);
+    try {
+      return await this.startAttached(rec.Id, { stdin: rec.Config.OpenStdin });
+    } catch (err) {
+      if (rec.HostConfig.AutoRemove) await this.removeQuietly(rec.Id);
+      throw err;
+    }
+  }
+
+  /** Starts a container with its output (and stdin if asked) connected, like `docker start -a`. */
+  async startAttached(ref: string, opts: { stdin: boolean }): Promise<RunHandle> {
+    const rec = await this.inspect(ref);
+    const s = (await this.start(rec.Id, { stdout: true, stderr: true, stdin: opts.stdin, cleanup: true }))!;
+    return {
+      id: rec.Id,
+      stdout: s.stdout,
+      stderr: s.stderr,
+      stdin: s.stdin,
+      resize: (rows, cols) => s.resize(rows, cols),
+      detach: () => s.close(),
+      wait: async () => {
+        const { exitCode } = await s.exited;
+        const state = (await this.cleanupAfterExit(rec.Id)) ?? (await this.containers.load(rec.Id))?.State;
+        return { exitCode, oomKilled: state?.OOMKilled ?? false };
+      },
+    };
+  }
+
+  /** docker inspect: a container (as docker shows it) or else an image. */
+  async inspectAny(ref: string): Promise<unknown> {
+    try {
+      const { Runtime: _runtime, ...shown } = await this.inspect(ref);
+      return shown;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    try {
+      return await this.images.inspect(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`No such object: ${ref}`);
+      throw err;
+    }
+  }
+
+  /** Waits for a container to exit and returns its exit code. */
+  async wait(ref: string): Promise<number> {
+    const rec = await this.inspect(ref);
+    if (rec.State.Running) {
+      try {
+        const session = await AttachSession.connect(this.paths.attachSocket(rec.Id), { stdout: false, stderr: false, stdin: false });
+        const { exitCode } = await session.exited;
+        return exitCode;
+      } catch (err) {
+        if (!(err instanceof UnavailableError)) throw err;
+      }
+    }
+    const after = await this.containers.load(rec.Id);
+    return after?.State.ExitCode ?? rec.State.ExitCode;
+  }
+
+  async kill(ref: string, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
+    const rec = await this.inspect(ref);
+    if (!rec.State.Running || !rec.Runtime.process) {
+      throw new ConflictError(`Container ${rec.Id} is not running`);
+    }
+    if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
+    const rec = await this.inspect(ref);
+    if (rec.State.Running) {
+      if (!opts.force) {
+        throw new ConflictError(
+          `You cannot remove a running container ${rec.Id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      await this.killAndWaitForSupervisor(rec);
+    }
+    await this.containers.locked(async () => {
+      const now = await this.containers.load(rec.Id);
+      if (!now) return;
+      const fresh = await this.reconcileLocked(now);
+      if (fresh?.Runtime.cgroup) await this.cgroups().remove(fresh.Runtime.cgroup as CgroupHandle);
+      await this.containers.remove(rec.Id);
+    });
+    return rec.Id;
+  }
+
+  private async removeQuietly(id: string): Promise<void> {
+    await this.remove(id, { force: true }).catch((err: unknown) => {
+      if (!(err instanceof NotFoundError)) throw err;
+    });
+  }
+
+  private async killAndWaitForSupervisor(rec: ContainerRecord): Promise<void> {
+    if (rec.Runtime.process && isAlive(rec.Runtime.process)) {
+      try {
+        process.kill(rec.Runtime.process.pid, 'SIGKILL');
+      } catch {
+        // It exited on its own meanwhile.
+      }
+    }
+    const shim = rec.Runtime.shim;
+    const deadline = Date.now() + 10_000;
+    while (shim && isAlive(shim) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Run by the supervisor (through `berth container cleanup`) after the container
+   * exited: records the exit, releases the cgroup, and removes an --rm container.
+   */
+  async cleanupAfterExit(id: string): Promise<ContainerRecord['State'] | undefined> {
+    return this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      // Another process (the supervisor's exit command, a reconcile) may have done it already.
+      if (!rec || !rec.State.Running) return undefined;
+      await this.finishExit(rec);
+      return rec.State;
+    });
+  }
+
+  private async readExitRecord(id: string) {
+    try {
+      const text = await readFile(this.containers.file(id, 'exit.json'), 'utf8');
+      return exitRecordSchema.parse(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records an exit and releases what the running container held. Called under the lock. */
+  private async finishExit(rec: ContainerRecord, fallback?: { exitCode: number; error: string }): Promise<ContainerRecord | undefined> {
+    const exit = await this.readExitRecord(rec.Id);
+    const handle = rec.Runtime.cgroup as CgroupHandle | null;
+    const cgroups = this.cgroups();
+    const oom = handle ? await cgroups.oomKilled(handle).catch(() => false) : false;
+    if (handle) await cgroups.remove(handle);
+    rec.State = {
+      ...rec.State,
+      Status: 'exited',
+      Running: false,
+      Pid: 0,
+      ExitCode: exit?.exitCode ?? fallback?.exitCode ?? 255,
+      OOMKilled: oom,
+      Error: exit?.error ?? fallback?.error ?? '',
+      FinishedAt: exit?.finishedAt ?? new Date().toISOString(),
+    };
+    rec.Runtime = { ...rec.Runtime, shim: null, process: null, cgroup: null };
+    if (rec.HostConfig.AutoRemove) {
+      await this.containers.remove(rec.Id);
+      return undefined;
+    }
+    await this.containers.save(rec);
+    return rec;
+  }
+
+  /**
+   * Brings a record up to date with reality: a container whose supervisor died
+   * (kill -9, host reboot) is shown exited and what it held is released.
+   */
+  private async reconcile(rec: ContainerRecord): Promise<ContainerRecord> {
+    if (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim))) return rec;
+    const fixed = await this.containers.locked(async () => {
+      const now = await this.containers.load(rec.Id);
+      return now ? this.reconcileLocked(now) : undefined;
+    });
+    if (!fixed) throw new NotFoundError(`No such container: ${rec.Id}`);
+    return fixed;
+  }
+
+  private async reconcileLocked(rec: ContainerRecord): Promise<ContainerRecord | undefined> {
+    if (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim))) return rec;
+    // The supervisor is gone: its container must not run on unsupervised.
+    if (rec.Runtime.process && isAlive(rec.Runtime.process)) {
+      try {
+        process.kill(rec.Runtime.process.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    this.logger.warn({ container: rec.Id }, 'supervisor of a running container is gone; marking it exited');
+    return this.finishExit(rec, { exitCode: 255, error: 'the container supervisor died' });
+  }
+
+  /** Removes what a berth process killed mid-way left behind: half-created container dirs. */
+  async repair(): Promise<void> {
+    await this.containers.locked(async () => {
+      for (const dir of await this.containers.orphanDirs()) await rm(dir, { recursive: true, force: true });
+    });
+  }
+
+  /** The container's log file (docker's json-file format). */
+  logPath(rec: ContainerRecord): string {
+    return this.containers.file(rec.Id, `${rec.Id}-json.log`);
+  }
+}
