@@ -1,0 +1,181 @@
+/**
+ * The table of `berth` commands: each with docker's usage line, flags and a
+ * handler that calls the Engine. Management commands (`container ls`, `image ls`)
+ * reach the same entries as their top-level names.
+ */
+import { defineFlags, type FlagSpec, type ParseResult } from '../flags.js';
+import type { CommandContext } from '../context.js';
+import { createFlags, runFlags } from '../run-flags.js';
+import { createCommand, runCommand } from './run.js';
+import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
+import { imagesCommand, importCommand } from './images.js';
+import { versionCommand } from './version.js';
+
+export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
+  /** As typed after `berth`; management forms like `container ls` are listed with a space. */
+  names: readonly string[];
+  usage: string;
+  description: string;
+  flags: S;
+  /** false: flags end at the first positional (run, create), as docker's SetInterspersed(false). */
+  interspersed?: boolean;
+  minArgs?: number;
+  maxArgs?: number;
+  hidden?: boolean;
+  run(ctx: CommandContext, parsed: ParseResult<S>): Promise<number>;
+}
+
+function command<const S extends readonly FlagSpec[]>(c: Command<S>): Command {
+  return c as unknown as Command;
+}
+
+const psFlags = defineFlags([
+  { long: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
+  { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+  { long: 'last', short: 'n', type: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
+] as const);
+
+const rmFlags = defineFlags([
+  { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+] as const);
+
+const killFlags = defineFlags([
+  { long: 'signal', short: 's', type: 'string', default: 'KILL', description: 'Signal to send to the container' },
+] as const);
+
+const startFlags = defineFlags([
+  { long: 'attach', short: 'a', type: 'bool', description: "Attach STDOUT/STDERR and forward signals" },
+  { long: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
+] as const);
+
+const imagesFlags = defineFlags([
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
+  { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+] as const);
+
+const importFlags = defineFlags([
+  { long: 'change', short: 'c', type: 'stringArray', valueName: 'list', description: 'Apply Dockerfile instruction to the created image' },
+  { long: 'message', short: 'm', type: 'string', description: 'Set commit message for imported image' },
+] as const);
+
+const noFlags = defineFlags([] as const);
+
+export const COMMANDS: readonly Command[] = [
+  command({
+    names: ['run', 'container run'],
+    usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+    description: 'Create and run a new container from an image',
+    flags: runFlags,
+    interspersed: false,
+    minArgs: 1,
+    run: (ctx, p) => runCommand(ctx, p),
+  }),
+  command({
+    names: ['create', 'container create'],
+    usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+    description: 'Create a new container',
+    flags: createFlags,
+    interspersed: false,
+    minArgs: 1,
+    run: (ctx, p) => createCommand(ctx, p),
+  }),
+  command({
+    names: ['start', 'container start'],
+    usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Start one or more stopped containers',
+    flags: startFlags,
+    minArgs: 1,
+    run: (ctx, p) => startCommand(ctx, p.positionals, { attach: p.values.attach, interactive: p.values.interactive }),
+  }),
+  command({
+    names: ['ps', 'container ls', 'container ps', 'container list'],
+    usage: 'ps [OPTIONS]',
+    description: 'List containers',
+    flags: psFlags,
+    maxArgs: 0,
+    run: (ctx, p) =>
+      psCommand(ctx, { all: p.values.all, quiet: p.values.quiet, noTrunc: p.values['no-trunc'], latest: p.values.latest, last: p.values.last }),
+  }),
+  command({
+    names: ['rm', 'container rm', 'container remove'],
+    usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Remove one or more containers',
+    flags: rmFlags,
+    minArgs: 1,
+    run: (ctx, p) => rmCommand(ctx, p.positionals, p.values.force),
+  }),
+  command({
+    names: ['kill', 'container kill'],
+    usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Kill one or more running containers',
+    flags: killFlags,
+    minArgs: 1,
+    run: (ctx, p) => killCommand(ctx, p.positionals, p.values.signal),
+  }),
+  command({
+    names: ['wait', 'container wait'],
+    usage: 'wait CONTAINER [CONTAINER...]',
+    description: 'Block until one or more containers stop, then print their exit codes',
+    flags: noFlags,
+    minArgs: 1,
+    run: (ctx, p) => waitCommand(ctx, p.positionals),
+  }),
+  command({
+    names: ['inspect', 'container inspect', 'image inspect'],
+    usage: 'inspect NAME|ID [NAME|ID...]',
+    description: 'Return low-level information on containers and images, as JSON',
+    flags: noFlags,
+    minArgs: 1,
+    run: (ctx, p) => inspectCommand(ctx, p.positionals),
+  }),
+  command({
+    names: ['images', 'image ls', 'image list'],
+    usage: 'images [OPTIONS]',
+    description: 'List images',
+    flags: imagesFlags,
+    maxArgs: 0,
+    run: (ctx, p) => imagesCommand(ctx, { quiet: p.values.quiet, noTrunc: p.values['no-trunc'] }),
+  }),
+  command({
+    names: ['import', 'image import'],
+    usage: 'import [OPTIONS] file|- [REPOSITORY[:TAG]]',
+    description: 'Import the contents from a tarball to create a filesystem image',
+    flags: importFlags,
+    minArgs: 1,
+    maxArgs: 2,
+    run: (ctx, p) =>
+      importCommand(ctx, { file: p.positionals[0]!, ref: p.positionals[1], changes: p.values.change, message: p.values.message }),
+  }),
+  command({
+    names: ['version'],
+    usage: 'version',
+    description: 'Show the berth version information',
+    flags: noFlags,
+    maxArgs: 0,
+    run: (ctx) => versionCommand(ctx),
+  }),
+  command({
+    names: ['container cleanup'],
+    usage: 'container cleanup CONTAINER',
+    description: "Record a container's exit and release what it held (run by its supervisor)",
+    flags: noFlags,
+    minArgs: 1,
+    hidden: true,
+    run: (ctx, p) => cleanupCommand(ctx, p.positionals),
+  }),
+];
+
+/** Finds the command named by the first one or two words of argv. */
+export function findCommand(words: readonly string[]): { command: Command; name: string; rest: string[] } | undefined {
+  const two = words.slice(0, 2).join(' ');
+  for (const c of COMMANDS) {
+    if (c.names.includes(two)) return { command: c, name: two, rest: words.slice(2) };
+  }
+  const one = words[0] ?? '';
+  for (const c of COMMANDS) {
+    if (c.names.includes(one)) return { command: c, name: one, rest: words.slice(1) };
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * `berth run` and `berth create`: docker's flags into the Engine's options; run
+ * then attaches the terminal or pipes, or prints the id and returns (-d).
+ */
+import type { Engine, RunHandle } from '../../engine.js';
+import type { CommandContext } from '../context.js';
+import { toCreateOptions, type createFlags, type runFlags } from '../run-flags.js';
+import type { ParseResult } from '../flags.js';
+
+export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof runFlags>): Promise<number> {
+  const { engine } = ctx;
+  const detach = parsed.values.detach;
+  const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'run');
+  if (opts.tty && !detach && process.stdin.isTTY !== true && opts.openStdin) {
+    throw new Error('the input device is not a TTY');
+  }
+  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
+    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
+  }
+  if (detach) {
+    const rec = await engine.create(opts);
+    await engine.start(rec.Id);
+    ctx.out(`${rec.Id}\n`);
+    return 0;
+  }
+  const handle = await engine.run(opts);
+  return attachTerminal(engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true });
+}
+
+export async function createCommand(ctx: CommandContext, parsed: ParseResult<typeof createFlags>): Promise<number> {
+  const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'create');
+  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
+    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
+  }
+  const rec = await ctx.engine.create(opts);
+  ctx.out(`${rec.Id}\n`);
+  return 0;
+}
+
+/**
+ * Connects this process's stdio to a running container until it exits:
+ * raw terminal and resizes for -t, stdin for -i, signals proxied otherwise.
+ */
+export async function attachTerminal(engine: Engine, handle: RunHandle, opts: { tty: boolean; stdin: boolean }): Promise<number> {
+  const { stdin, stdout, stderr } = process;
+  handle.stdout.pipe(stdout, { end: false });
+  handle.stderr.pipe(stderr, { end: false });
+  const restore: Array<() => void> = [];
+  if (opts.tty && stdin.isTTY) {
+    stdin.setRawMode(true);
+    restore.push(() => stdin.setRawMode(false));
+  }
+  if (opts.tty && stdout.isTTY) {
+    const onResize = (): void => handle.resize(stdout.rows, stdout.columns);
+    stdout.on('resize', onResize);
+    restore.push(() => stdout.off('resize', onResize));
+  }
+  if (opts.stdin) {
+    stdin.pipe(handle.stdin as NodeJS.WritableStream);
+    restore.push(() => {
+      stdin.unpipe();
+      stdin.pause();
+    });
+  }
+  if (!opts.tty) {
+    // docker's sig-proxy: signals to the client go to the container's process.
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+      const onSignal = (): void => {
+        engine.kill(handle.id, sig).catch(() => undefined);
+      };
+      process.on(sig, onSignal);
+      restore.push(() => process.off(sig, onSignal));
+    }
+  }
+  try {
+    const { exitCode } = await handle.wait();
+    await Promise.all([drained(handle.stdout), drained(handle.stderr)]);
+    return exitCode;
+  } finally {
+    for (const r of restore) r();
+  }
+}
+
+function drained(s: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    if ((s as { readableEnded?: boolean }).readableEnded) return resolve();
+    s.once('end', () => resolve());
+    s.once('close', () => resolve());
+  });
+}

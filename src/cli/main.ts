@@ -1,0 +1,121 @@
+/**
+ * The `berth` command: global options, then a command from the table, whose
+ * handler calls the Engine. Errors become one line on stderr and docker's exit codes.
+ */
+import { Engine } from '../engine.js';
+import { createLogger } from '../logger.js';
+import { BerthError, errorMessage } from '../errors.js';
+import { defineFlags, FlagError, parseFlags } from './flags.js';
+import { renderCommandHelp, renderRootHelp } from './help.js';
+import { COMMANDS, findCommand, type Command } from './commands/index.js';
+import type { CommandContext } from './context.js';
+import { berthVersion } from './commands/version.js';
+
+const globalFlags = defineFlags([
+  { long: 'root', type: 'string', valueName: 'string', description: 'Root of berth\'s state (default "/var/lib/berth", env BERTH_ROOT)' },
+  { long: 'run-root', type: 'string', valueName: 'string', description: 'Runtime directory for sockets (default "/run/berth", env BERTH_RUN_ROOT)' },
+  { long: 'cgroup-parent', type: 'string', valueName: 'string', description: "Parent cgroup for containers (default: berth below berth's own cgroup, env BERTH_CGROUP_PARENT)" },
+  { long: 'log-level', short: 'l', type: 'string', valueName: 'string', description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "warn")' },
+  { long: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+] as const);
+
+const DESCRIPTION = 'A container engine for Linux: docker\'s commands, as a Node library, CLI and daemon';
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+function err(text: string): void {
+  process.stderr.write(text);
+}
+
+function rootHelp(): string {
+  const shown = COMMANDS.filter((c) => !c.hidden);
+  return renderRootHelp(
+    {
+      path: 'berth',
+      description: DESCRIPTION,
+      commands: shown.map((c) => ({ name: c.names[0]!, description: c.description })),
+      globalFlags,
+    },
+    { columns: process.stdout.columns ?? 80 },
+  );
+}
+
+function commandHelp(c: Command, name: string): string {
+  return renderCommandHelp(
+    {
+      path: `berth ${name}`,
+      usage: c.usage.slice(c.usage.indexOf(' ') + 1),
+      description: c.description,
+      aliases: c.names.length > 1 ? c.names.map((n) => `berth ${n}`) : [],
+      flags: c.flags,
+    },
+    { columns: process.stdout.columns ?? 80 },
+  );
+}
+
+function argCountError(name: string, c: Command, n: number): string | undefined {
+  const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
+  if (c.minArgs !== undefined && n < c.minArgs) {
+    return c.maxArgs === c.minArgs
+      ? `"berth ${name}" requires exactly ${plural(c.minArgs)}.`
+      : `"berth ${name}" requires at least ${plural(c.minArgs)}.`;
+  }
+  if (c.maxArgs !== undefined && n > c.maxArgs) {
+    return c.maxArgs === 0 ? `"berth ${name}" accepts no arguments.` : `"berth ${name}" requires at most ${plural(c.maxArgs)}.`;
+  }
+  return undefined;
+}
+
+/** Runs the CLI on argv (without node and the script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let name = '';
+  try {
+    const globals = parseFlags(globalFlags, argv, { interspersed: false });
+    if (globals.values.version) {
+      out(`berth version ${berthVersion()}\n`);
+      return 0;
+    }
+    if (globals.help || globals.positionals.length === 0) {
+      (globals.help ? out : err)(rootHelp());
+      return globals.help ? 0 : 1;
+    }
+    const found = findCommand(globals.positionals);
+    if (!found) {
+      const word = globals.positionals[0] ?? '';
+      err(`berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information\n`);
+      return 1;
+    }
+    name = found.name;
+    const { command } = found;
+    const parsed = parseFlags(command.flags, found.rest, { interspersed: command.interspersed ?? true });
+    if (parsed.help) {
+      out(commandHelp(command, name));
+      return 0;
+    }
+    const countError = argCountError(name, command, parsed.positionals.length);
+    if (countError) throw new FlagError(countError);
+
+    const level = globals.values['log-level'] || undefined;
+    const engine = new Engine({
+      ...(globals.values.root ? { root: globals.values.root } : {}),
+      ...(globals.values['run-root'] ? { runRoot: globals.values['run-root'] } : {}),
+      ...(globals.values['cgroup-parent'] ? { cgroupParent: globals.values['cgroup-parent'] } : {}),
+      logger: createLogger(level ? { level } : {}),
+    });
+    const ctx: CommandContext = { engine, out, err };
+    return await command.run(ctx, parsed);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err(`berth: ${e.message}\nSee 'berth ${name ? `${name} ` : ''}--help'.\n`);
+      return 125;
+    }
+    if (e instanceof BerthError) {
+      err(`berth: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (process.env['BERTH_DEBUG'] && e instanceof Error) err(`${e.stack ?? ''}\n`);
+    err(`berth: ${errorMessage(e)}\n`);
+    return 125;
+  }
+}

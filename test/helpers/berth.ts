@@ -1,0 +1,93 @@
+/**
+ * Running berth in tests: a temporary state root per test file, the CLI binary,
+ * and images built from busybox-static.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { Engine } from '../../src/engine.js';
+import { busyboxPath, repoRoot } from './env.js';
+
+export const cliPath = path.join(repoRoot, 'bin', 'berth.js');
+
+export interface TestRoot {
+  root: string;
+  runRoot: string;
+  engine: Engine;
+  /** Runs the berth CLI against this root. */
+  cli(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number }): CliResult;
+  /** Starts the berth CLI without waiting for it. */
+  spawnCli(args: string[]): ReturnType<typeof spawn>;
+  /** Removes every container of this root and the root itself. */
+  cleanup(): Promise<void>;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function makeTestRoot(): TestRoot {
+  const root = mkdtempSync('/tmp/berth-it-');
+  const runRoot = path.join(root, 'run');
+  const engine = new Engine({ root, runRoot });
+  const base = ['--root', root, '--run-root', runRoot];
+  return {
+    root,
+    runRoot,
+    engine,
+    cli(args, opts = {}) {
+      const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...base, ...args], {
+        input: opts.input,
+        env: { ...process.env, ...opts.env },
+        encoding: 'utf8',
+        timeout: opts.timeout ?? 60_000,
+      });
+      return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
+    },
+    spawnCli(args) {
+      return spawn(process.execPath, [cliPath, ...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    },
+    async cleanup() {
+      for (const c of await engine.list({ all: true }).catch(() => [])) {
+        await engine.remove(c.Id, { force: true }).catch(() => undefined);
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const APPLETS = [
+  'sh', 'echo', 'cat', 'ls', 'sleep', 'true', 'false', 'id', 'hostname', 'ps', 'mount', 'grep', 'head',
+  'tail', 'touch', 'rm', 'mkdir', 'test', 'wc', 'env', 'pwd', 'kill', 'dd', 'yes', 'stat', 'readlink',
+  'tr', 'cut', 'seq', 'printf', 'whoami', 'find', 'uname', 'tty', 'stty', 'nproc',
+];
+
+/** A busybox root filesystem as a tar file (made once per root dir). */
+export function busyboxTar(dir: string): string {
+  const tarFile = path.join(dir, 'busybox-rootfs.tar');
+  if (existsSync(tarFile)) return tarFile;
+  const rootfs = path.join(dir, 'busybox-rootfs');
+  for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'home/user']) mkdirSync(path.join(rootfs, d), { recursive: true });
+  chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  copyFileSync(busyboxPath!, path.join(rootfs, 'bin', 'busybox'));
+  chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const a of APPLETS) symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  writeFileSync(
+    path.join(rootfs, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
+  writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nuser:x:1000:\nstaff:x:50:user\nnogroup:x:65534:\n');
+  const r = spawnSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarFile, '.']);
+  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr.toString()}`);
+  return tarFile;
+}
+
+/** Imports busybox as `busybox:test` (CMD sh) into the test root. */
+export function importBusybox(t: TestRoot): string {
+  const tar = busyboxTar(t.root);
+  const r = t.cli(['import', '--change', 'CMD ["sh"]', tar, 'busybox:test']);
+  if (r.code !== 0) throw new Error(`berth import failed: ${r.stderr}`);
+  return 'busybox:test';
+}
