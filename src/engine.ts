@@ -397,18 +397,19 @@ export class Engine {
 
   /** Waits for a container to exit and returns its exit code. */
   async wait(ref: string): Promise<number> {
-    const rec = await this.inspect(ref);
-    if (rec.State.Running) {
+    const id = (await this.inspect(ref)).Id;
+    for (;;) {
+      const rec = await this.inspect(id);
+      if (!rec.State.Running) return rec.State.ExitCode;
       try {
-        const session = await AttachSession.connect(this.paths.attachSocket(rec.Id), { stdout: false, stderr: false, stdin: false });
-        const { exitCode } = await session.exited;
-        return exitCode;
+        const session = await AttachSession.connect(this.paths.attachSocket(id), { stdout: false, stderr: false, stdin: false });
+        return (await session.exited).exitCode;
       } catch (err) {
         if (!(err instanceof UnavailableError)) throw err;
       }
+      // The socket goes just before the supervisor's exit command records the exit: wait for that.
+      await new Promise((r) => setTimeout(r, 20));
     }
-    const after = await this.containers.load(rec.Id);
-    return after?.State.ExitCode ?? rec.State.ExitCode;
   }
 
   async kill(ref: string, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {

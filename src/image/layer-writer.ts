@@ -210,6 +210,8 @@ export class LayerWriter {
 
   private setXattrs(entry: TarEntry, target: string): void {
     for (const [name, value] of entry.xattrs) {
+      // The name goes to the kernel as a C string: a NUL would set a different attribute than checked here.
+      if (name.includes('\0') || name === '') throw refuse(entry, `it has an invalid xattr name ${JSON.stringify(name)}`);
       // A layer must not steer overlayfs (redirects, origins, metacopy); opaque dirs come only from whiteout entries.
       if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
       addon().lsetxattr(target, name, value);

@@ -27,10 +27,6 @@ function invalid(ref: string, why?: string): InvalidArgumentError {
   return new InvalidArgumentError(`invalid reference format${why ? `: ${why}` : ''}: ${JSON.stringify(ref)}`);
 }
 
-export function isValidTag(tag: string): boolean {
-  return TAG.test(tag);
-}
-
 /** A first path component is a registry host when it looks like one (docker's rule). */
 function isDomain(first: string): boolean {
   return first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase();

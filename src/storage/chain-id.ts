@@ -8,10 +8,6 @@ import { InvalidArgumentError } from '../errors.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-export function isSha256Digest(value: string): boolean {
-  return DIGEST.test(value);
-}
-
 export function assertDigest(value: string, what: string): void {
   if (!DIGEST.test(value)) throw new InvalidArgumentError(`invalid ${what} ${JSON.stringify(value)}: expected sha256:<64 hex digits>`);
 }

@@ -124,6 +124,14 @@ describe.skipIf(skipIntegration('layer unpack'))('layer unpack', () => {
       await refused(tar, /contains a NUL byte/);
     });
 
+    it('a NUL byte in an xattr name', async () => {
+      const tar = rawTar([
+        { header: { name: 'PaxHeaders/x', type: 'x' }, body: paxRecords({ 'SCHILY.xattr.trusted.overlay\0.x': 'y' }) },
+        { header: { name: 'x' }, body: Buffer.from('x') },
+      ]);
+      await refused(tar, /invalid xattr name/);
+    });
+
     it('a whiteout through a symlink', async () => {
       await refused(
         await pack([
