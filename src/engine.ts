@@ -153,6 +153,7 @@ export class Engine {
 
     return this.containers.locked(async () => {
       const all = await this.containers.list();
+      await this.containers.removeOrphans(all);
       const taken = (n: string): boolean => all.some((r) => r.Name === `/${n}`);
       const name = o.name?.replace(/^\//, '') ?? generateName(taken);
       const holder = all.find((r) => r.Name === `/${name}`);
@@ -536,17 +537,5 @@ export class Engine {
     }
     this.logger.warn({ container: rec.Id }, 'supervisor of a running container is gone; marking it exited');
     return this.finishExit(rec, { exitCode: 255, error: 'the container supervisor died' });
-  }
-
-  /** Removes what a berth process killed mid-way left behind: half-created container dirs. */
-  async repair(): Promise<void> {
-    await this.containers.locked(async () => {
-      for (const dir of await this.containers.orphanDirs()) await rm(dir, { recursive: true, force: true });
-    });
-  }
-
-  /** The container's log file (docker's json-file format). */
-  logPath(rec: ContainerRecord): string {
-    return this.containers.file(rec.Id, `${rec.Id}-json.log`);
   }
 }

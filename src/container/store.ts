@@ -41,33 +41,31 @@ export class ContainerStore {
     await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec, null, 1), 0o600);
   }
 
-  /** Every container with a complete record; a dir without one is a creation that died half-way. */
-  async list(): Promise<ContainerRecord[]> {
-    let ids: string[];
+  /** The ids of every container dir, complete or not. */
+  private async ids(): Promise<string[]> {
     try {
-      ids = await readdir(this.paths.containers);
+      return (await readdir(this.paths.containers)).filter((d) => /^[0-9a-f]{64}$/.test(d));
     } catch (err) {
       if (isSystemError(err, 'ENOENT')) return [];
       throw err;
     }
-    const records = await Promise.all(ids.filter((d) => /^[0-9a-f]{64}$/.test(d)).map((id) => this.load(id)));
+  }
+
+  /** Every container with a complete record; a dir without one is a creation that died half-way. */
+  async list(): Promise<ContainerRecord[]> {
+    const records = await Promise.all((await this.ids()).map((id) => this.load(id)));
     return records.filter((r): r is ContainerRecord => r !== undefined);
   }
 
-  /** Dirs left by a creation that died before its record was written. */
-  async orphanDirs(): Promise<string[]> {
-    let ids: string[];
-    try {
-      ids = await readdir(this.paths.containers);
-    } catch (err) {
-      if (isSystemError(err, 'ENOENT')) return [];
-      throw err;
+  /**
+   * Removes dirs left by a creation that died before its record was written.
+   * Called under the lock, with the records just listed, so no creation is in flight.
+   */
+  async removeOrphans(known: readonly ContainerRecord[]): Promise<void> {
+    const ids = new Set(known.map((r) => r.Id));
+    for (const id of await this.ids()) {
+      if (!ids.has(id)) await rm(this.dir(id), { recursive: true, force: true });
     }
-    const out: string[] = [];
-    for (const id of ids) {
-      if (!(await this.load(id).catch(() => undefined))) out.push(this.dir(id));
-    }
-    return out;
   }
 
   /** Finds a container by name, full id or unique id prefix, as docker does. */

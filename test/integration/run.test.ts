@@ -173,6 +173,22 @@ describe.skipIf(skipIntegration('berth run'))('berth run', () => {
     expect(existsSync(`/proc/${rec.State.Pid}`)).toBe(false);
   });
 
+  it('shows a container whose supervisor was killed as exited and releases its cgroup', async () => {
+    const r = t.cli(['run', '-d', '--name', 'orphaned', img, 'sleep', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = await t.engine.inspect('orphaned');
+    const shim = rec.Runtime.shim!;
+    const handle = rec.Runtime.cgroup as { dir?: string; dirs?: Record<string, string> };
+    const cgroupDirs = handle.dir ? [handle.dir] : Object.values(handle.dirs ?? {});
+    process.kill(shim.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${rec.State.Pid}`); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(existsSync(`/proc/${rec.State.Pid}`)).toBe(false);
+    const ps = t.cli(['ps', '-a']);
+    expect(ps.stdout).toMatch(/Exited \(255\) .*orphaned/);
+    for (const d of cgroupDirs) expect(existsSync(d)).toBe(false);
+    expect(t.cli(['rm', 'orphaned']).code).toBe(0);
+  });
+
   it('--rm leaves nothing behind', () => {
     const r = t.cli(['run', '--rm', '--name', 'gone', '--memory', '64m', img, 'true']);
     expect(r.code, r.stderr).toBe(0);
