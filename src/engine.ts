@@ -7,10 +7,9 @@ import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { ContainerStore } from './container/store.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { ZERO_TIME, type ContainerRecord } from './container/record.js';
@@ -23,9 +22,8 @@ import { AttachSession, type AttachStreams } from './runtime/attach.js';
 import { identify, isAlive } from './runtime/process-identity.js';
 import { ImageStore, type ImageSummary } from './image/image-store.js';
 import { LayerStore, chainIds } from './storage/layer-store.js';
-import { importImage, type ImportOptions } from './image/import.js';
-import { ensureHelloWorld, HELLO_WORLD_REF } from './image/hello-world.js';
-import { normalizeReference } from './image/reference.js';
+import type { ImportOptions } from './image/import.js';
+import { HELLO_WORLD_REF, normalizeReference } from './image/reference.js';
 import { createCgroupManager, type CgroupHandle, type CgroupManager } from './cgroup/index.js';
 import {
   BerthError,
@@ -107,6 +105,8 @@ export class Engine {
   }
 
   async importImage(source: Readable, opts: Omit<ImportOptions, 'source'> = {}): Promise<string> {
+    // Loaded on demand: the tar writer and friends cost a CLI start that runs a container.
+    const { importImage } = await import('./image/import.js');
     return importImage(this.images, this.layers, { ...opts, source });
   }
 
@@ -117,6 +117,7 @@ export class Engine {
       return await this.images.resolve(ref);
     } catch (err) {
       if (err instanceof NotFoundError && normal === HELLO_WORLD_REF) {
+        const { ensureHelloWorld } = await import('./image/hello-world.js');
         await ensureHelloWorld(this.images, this.layers);
         return this.images.resolve(ref);
       }

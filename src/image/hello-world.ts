@@ -13,7 +13,9 @@ import type { ImageStore } from './image-store.js';
 import { importArchive } from './import.js';
 import { hostPlatform } from './platform.js';
 
-export const HELLO_WORLD_REF = 'hello-world:latest';
+import { HELLO_WORLD_REF } from './reference.js';
+
+export { HELLO_WORLD_REF };
 
 /** A fixed date for the layer's mtimes and the config: the image must not change with the clock. */
 const CREATED = '2024-01-01T00:00:00Z';

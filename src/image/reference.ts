@@ -80,3 +80,6 @@ export function normalizeTagReference(ref: string): string {
   if (parsed.digest !== undefined) throw new InvalidArgumentError(`refusing to create a tag with a digest reference: ${ref}`);
   return formatReference(parsed);
 }
+
+/** The built-in image, made locally on first use (src/image/hello-world.ts). */
+export const HELLO_WORLD_REF = 'hello-world:latest';
