@@ -21,18 +21,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function must(cmd: string, args: string[], opts: { input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input });
+function must(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
   return r.stdout;
 }
 
-function timeRuns(label: string, cmd: string, args: string[]): number {
-  must(cmd, args); // warm-up: caches, lazy image set-up
+function timeRuns(label: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  must(cmd, args, { env }); // warm-up: caches, lazy image set-up
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    must(cmd, args);
+    must(cmd, args, { env });
     times.push(performance.now() - t0);
   }
   const m = median(times);
@@ -106,7 +106,14 @@ async function main(): Promise<void> {
     const tar = busyboxTar(dir);
     must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
     const results: Record<string, number> = {};
-    results['berth'] = timeRuns('berth run --rm (CLI)', process.execPath, berth('run', '--rm', '--network', 'none', 'bench', 'true'));
+    const runArgs = berth('run', '--rm', '--network', 'none', 'bench', 'true');
+    results['berth'] = timeRuns('berth run --rm (CLI)', process.execPath, runArgs);
+    if (process.env['NODE_EXTRA_CA_CERTS']) {
+      // Node reads that bundle at every start, before any of berth's code runs; show its share.
+      const env = { ...process.env };
+      delete env['NODE_EXTRA_CA_CERTS'];
+      results['berthNoCa'] = timeRuns('  same, NODE_EXTRA_CA_CERTS unset', process.execPath, runArgs, env);
+    }
 
     if (ensureDocker()) {
       dockerd = await startDockerd(dir);
@@ -142,6 +149,9 @@ async function main(): Promise<void> {
 
     console.log('');
     if (results['docker']) console.log(`berth ÷ docker: ${(results['berth']! / results['docker']).toFixed(2)} (target ≤ 0.5)`);
+    if (results['docker'] && results['berthNoCa']) {
+      console.log(`berth ÷ docker without NODE_EXTRA_CA_CERTS: ${(results['berthNoCa'] / results['docker']).toFixed(2)}`);
+    }
     if (results['runc']) console.log(`berth ÷ runc:   ${(results['berth']! / results['runc']).toFixed(2)}`);
     if (results['docker']) console.log(`library ÷ docker: ${(results['library'] / results['docker']).toFixed(2)}`);
   } finally {

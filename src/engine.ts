@@ -5,7 +5,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './package-root.js';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
@@ -65,11 +65,10 @@ const exitRecordSchema = z.object({
   error: z.string().nullable().optional(),
 });
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The CLI script the supervisor runs to clean up after a container exits. */
 function cliScript(): string {
-  return path.resolve(here, '..', 'bin', 'berth.js');
+  return path.join(packageRoot(), 'bin', 'berth.js');
 }
 
 export class Engine {

@@ -9,7 +9,7 @@ import { defineFlags, FlagError, parseFlags } from './flags.js';
 import { renderCommandHelp, renderRootHelp } from './help.js';
 import { COMMANDS, findCommand, type Command } from './commands/index.js';
 import type { CommandContext } from './context.js';
-import { berthVersion } from './commands/version.js';
+import { packageVersion } from '../package-root.js';
 
 const globalFlags = defineFlags([
   { long: 'root', type: 'string', valueName: 'string', description: 'Root of berth\'s state (default "/var/lib/berth", env BERTH_ROOT)' },
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const globals = parseFlags(globalFlags, argv, { interspersed: false });
     if (globals.values.version) {
-      out(`berth version ${berthVersion()}\n`);
+      out(`berth version ${packageVersion()}\n`);
       return 0;
     }
     if (globals.help || globals.positionals.length === 0) {

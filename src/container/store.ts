@@ -71,6 +71,11 @@ export class ContainerStore {
   /** Finds a container by name, full id or unique id prefix, as docker does. */
   async resolve(ref: string): Promise<ContainerRecord> {
     if (ref === '') throw new InvalidArgumentError('container name or ID cannot be empty');
+    // A full id needs no scan of every record.
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      const rec = await this.load(ref);
+      if (rec) return rec;
+    }
     const all = await this.list();
     const name = ref.startsWith('/') ? ref : `/${ref}`;
     const exact = all.find((r) => r.Id === ref) ?? all.find((r) => r.Name === name);

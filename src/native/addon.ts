@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 
 /**
  * The one error class the addon throws for a failed syscall. Wrong argument types
@@ -63,14 +63,10 @@ export const MS = {
 export const MNT = { FORCE: 1, DETACH: 2 } as const;
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The directory holding the built native parts (addon, supervisor, hello program). */
 export function nativeBuildDir(): string {
-  // src/native and dist/native are both two levels below the package root.
-  const root = path.resolve(here, '..', '..');
-  const dir = path.join(root, 'build', 'Release');
-  return dir;
+  return path.join(packageRoot(), 'build', 'Release');
 }
 
 let loaded: NativeAddon | undefined;

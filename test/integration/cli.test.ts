@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { busyboxTar, cliPath, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
@@ -209,8 +209,17 @@ describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
     expect(unknown.stderr).toBe("berth: unknown flag: --nosuchflag\nSee 'berth run --help'.\n");
   });
 
-  it('leaves no socket or container dir after --rm runs', () => {
+  it('leaves no socket or container dir after --rm runs, attached or detached', async () => {
+    const containers = path.join(t.root, 'containers');
+    const count = (): number => (existsSync(containers) ? readdirSync(containers).length : 0);
+    const before = count();
     expect(t.cli(['run', '--rm', img, 'true']).code).toBe(0);
+    const id = t.cli(['run', '-d', '--rm', '--memory', '32m', img, 'sleep', '0.5']).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // The supervisor's exit command removes a detached --rm container once it exits.
+    for (let i = 0; i < 200 && existsSync(path.join(containers, id)); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(existsSync(path.join(containers, id))).toBe(false);
+    expect(count()).toBe(before);
     const sockets = path.join(t.runRoot, 's');
     const left = existsSync(sockets) ? readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes(sockets)) : [];
     expect(left).toEqual([]);
