@@ -256,8 +256,10 @@ export class Engine {
       await session.start();
     } catch (err) {
       if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
-        // The supervisor still reports the exit and cleans up; wait so the record is final.
+        // The supervisor still records the exit; wait so the record is final.
         await session.exited.catch(() => undefined);
+        // A cleanup client told the supervisor it would clean up itself.
+        if (attach?.cleanup) await this.cleanupAfterExit(id);
       }
       session.close();
       throw err;
