@@ -231,7 +231,15 @@ export class Engine {
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
     const recs = await this.containers.list();
-    const fresh = await Promise.all(recs.map((r) => this.reconcile(r)));
+    // A --rm container whose supervisor died is removed by its reconcile: it drops out of the list.
+    const fresh = await Promise.all(
+      recs.map((r) =>
+        this.reconcile(r).catch((err: unknown) => {
+          if (err instanceof NotFoundError) return undefined;
+          throw err;
+        }),
+      ),
+    );
     const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
     const shown = opts.all ? live : live.filter((r) => r.State.Running);
     return shown.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));

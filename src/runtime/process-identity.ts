@@ -10,16 +10,20 @@ export interface ProcessIdentity {
   startTime: number;
 }
 
-export function processStartTime(pid: number): number | undefined {
+/** The fields of /proc/PID/stat after the command name, or undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses; fields after the last ')' are fixed.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = rest[19];
-    return start === undefined ? undefined : Number(start);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+export function processStartTime(pid: number): number | undefined {
+  const start = statFields(pid)?.[19];
+  return start === undefined ? undefined : Number(start);
 }
 
 export function identify(pid: number): ProcessIdentity | undefined {
@@ -27,14 +31,9 @@ export function identify(pid: number): ProcessIdentity | undefined {
   return startTime === undefined ? undefined : { pid, startTime };
 }
 
+/** True while the very process berth started runs: same pid, same start time, not a zombie. */
 export function isAlive(p: ProcessIdentity): boolean {
-  const start = processStartTime(p.pid);
-  if (start !== p.startTime) return false;
-  try {
-    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  const fields = statFields(p.pid);
+  if (!fields || Number(fields[19]) !== p.startTime) return false;
+  return fields[0] !== 'Z' && fields[0] !== 'X';
 }

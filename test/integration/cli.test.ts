@@ -37,6 +37,7 @@ function cgroupFile(handle: unknown, controller: string, file: string): string {
 }
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) process.stderr.write('SKIPPED terminal test: util-linux `script` is not installed\n');
 
 describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
   let t: TestRoot;

@@ -189,6 +189,18 @@ describe.skipIf(skipIntegration('berth run'))('berth run', () => {
     expect(t.cli(['rm', 'orphaned']).code).toBe(0);
   });
 
+  it('drops an --rm container whose supervisor was killed from ps, instead of failing the listing', async () => {
+    const r = t.cli(['run', '-d', '--rm', '--name', 'orphaned-rm', img, 'sleep', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = await t.engine.inspect('orphaned-rm');
+    process.kill(rec.Runtime.shim!.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${rec.State.Pid}`); i++) await new Promise((res) => setTimeout(res, 20));
+    const ps = t.cli(['ps', '-a']);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(ps.stdout).not.toContain('orphaned-rm');
+    expect(existsSync(path.join(t.root, 'containers', rec.Id))).toBe(false);
+  });
+
   it('--rm leaves nothing behind', () => {
     const r = t.cli(['run', '--rm', '--name', 'gone', '--memory', '64m', img, 'true']);
     expect(r.code, r.stderr).toBe(0);

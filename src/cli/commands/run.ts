@@ -3,6 +3,7 @@
  * then attaches the terminal or pipes, or prints the id and returns (-d).
  */
 import type { Engine, RunHandle } from '../../engine.js';
+import type { CreateOptions } from '../../container/options.js';
 import type { CommandContext } from '../context.js';
 import { toCreateOptions, type createFlags, type runFlags } from '../run-flags.js';
 import type { ParseResult } from '../flags.js';
@@ -14,9 +15,7 @@ export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof
   if (opts.tty && !detach && process.stdin.isTTY !== true && opts.openStdin) {
     throw new Error('the input device is not a TTY');
   }
-  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
-    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
-  }
+  withTerminalSize(opts);
   if (detach) {
     const rec = await engine.create(opts);
     await engine.start(rec.Id);
@@ -29,12 +28,17 @@ export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof
 
 export async function createCommand(ctx: CommandContext, parsed: ParseResult<typeof createFlags>): Promise<number> {
   const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'create');
-  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
-    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
-  }
+  withTerminalSize(opts);
   const rec = await ctx.engine.create(opts);
   ctx.out(`${rec.Id}\n`);
   return 0;
+}
+
+/** A tty container starts with this terminal's size, as docker's client sends it. */
+function withTerminalSize(opts: CreateOptions): void {
+  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
+    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
+  }
 }
 
 /**
