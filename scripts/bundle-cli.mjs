@@ -1,18 +1,24 @@
-// Bundles the CLI into one file: a container start should not pay for loading
-// some hundred small modules. The library (dist/*.js) stays unbundled.
+// Bundles the CLI into one CommonJS file: a container start should not pay for loading
+// some hundred small modules, and one classic script can be loaded through V8's code
+// cache (bin/berth.js). The library (dist/*.js) stays unbundled ES modules.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 
+const outfile = 'dist/bundle/cli.cjs';
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/bundle/cli.js',
+  outfile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // pino loads on first use through createRequire; it stays a dependency, not part of the bundle.
   external: ['pino'],
-  // CommonJS dependencies call require(); give the ES module one.
-  banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+  // The sources find the package and load the addon relative to their own file.
+  define: { 'import.meta.url': '__berthModuleUrl' },
+  banner: { js: "const __berthModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
   logLevel: 'warning',
 });
+// A code cache made for an older build must not be offered to V8 (it would reject it anyway).
+rmSync(`${outfile}.cache`, { force: true });

@@ -210,6 +210,18 @@ describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
     expect(unknown.stderr).toBe("berth: unknown flag: --nosuchflag\nSee 'berth run --help'.\n");
   });
 
+  it('runs from a V8 code cache, and replaces one that V8 refuses', () => {
+    const cache = path.join(path.dirname(cliPath), '..', 'dist', 'bundle', 'cli.cjs.cache');
+    expect(t.cli(['version']).code).toBe(0);
+    expect(existsSync(cache)).toBe(true);
+    // Garbage in the cache: V8 rejects it, the CLI still runs and writes a good one.
+    writeFileSync(cache, 'not a code cache');
+    const r = t.cli(['run', '--rm', img, 'echo', 'cached']);
+    expect(r.stdout).toBe('cached\n');
+    expect(r.stderr).toBe('');
+    expect(readFileSync(cache).length).toBeGreaterThan(1000);
+  });
+
   it('leaves no socket or container dir after --rm runs, attached or detached', async () => {
     const containers = path.join(t.root, 'containers');
     const count = (): number => (existsSync(containers) ? readdirSync(containers).length : 0);
