@@ -7,7 +7,9 @@
         "native/addon/args.cc",
         "native/addon/errors.cc",
         "native/addon/fs_ops.cc",
-        "native/addon/lock.cc"
+        "native/addon/lock.cc",
+        "native/addon/remove_tree.cc",
+        "native/addon/spawn.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -8,7 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Engine } from '../src/engine.js';
+// The built library, as users import it (vite-node's module runner would add its own cost).
+import { Engine } from '../dist/engine.js';
 import { busyboxTar } from '../test/helpers/berth.js';
 import { repoRoot } from '../test/helpers/env.js';
 

@@ -2,7 +2,7 @@
  * The Engine: what library users import, and what the CLI and the API call.
  * It wires the image store, layer store, cgroups and supervisor together.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from './package-root.js';
@@ -208,14 +208,14 @@ export class Engine {
       };
       const dir = this.containers.dir(id);
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         // The overlay's root dir takes the upper dir's mode: it must let every user in, as an image's / does.
-        await mkdir(path.join(dir, 'upper'), { mode: 0o755 });
-        await mkdir(path.join(dir, 'work'), { mode: 0o700 });
-        await mkdir(path.join(dir, 'rootfs'), { mode: 0o755 });
+        mkdirSync(path.join(dir, 'upper'), { mode: 0o755 });
+        mkdirSync(path.join(dir, 'work'), { mode: 0o700 });
+        mkdirSync(path.join(dir, 'rootfs'), { mode: 0o755 });
         await this.containers.save(rec);
       } catch (err) {
-        await rm(dir, { recursive: true, force: true });
+        await this.containers.remove(id);
         throw err;
       }
       this.logger.debug({ container: id }, 'created');
@@ -282,8 +282,8 @@ export class Engine {
   /** Creates the container's cgroup and files and starts its supervisor. Called under the lock. */
   private async launch(rec: ContainerRecord, socket: string): Promise<void> {
     const dir = this.containers.dir(rec.Id);
-    await rm(path.join(dir, 'exit.json'), { force: true });
-    await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+    rmSync(path.join(dir, 'exit.json'), { force: true });
+    mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     const cgroups = this.cgroups();
     const parent = rec.HostConfig.CgroupParent || this.defaultCgroupParent;
     const handle = await cgroups.create(rec.Id, {
@@ -301,7 +301,7 @@ export class Engine {
         dir,
         lowerDirs: this.layers.lowerDirs(rec.Runtime.layers),
         socket,
-        cgroupProcs: cgroups.procsFiles(handle),
+        cgroup: cgroups.joinFiles(handle),
         etcBinds,
         capabilities,
         exitCommand: [
@@ -331,7 +331,7 @@ export class Engine {
         StartedAt: new Date().toISOString(),
         FinishedAt: ZERO_TIME,
       };
-      await this.containers.save(rec);
+      await this.containers.save(rec, { transient: true });
     } catch (err) {
       await cgroups.remove(handle).catch(() => undefined);
       if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
@@ -352,7 +352,7 @@ export class Engine {
    */
   private async capabilitiesFor(rec: ContainerRecord): Promise<string[]> {
     const wanted = capabilitySet({ capAdd: rec.HostConfig.CapAdd, capDrop: rec.HostConfig.CapDrop, privileged: rec.HostConfig.Privileged });
-    this.hostBounding ??= boundingSet(await readFile('/proc/self/status', 'utf8'));
+    this.hostBounding ??= boundingSet(readFileSync('/proc/self/status', 'utf8'));
     const { granted, missing } = clampToBounding(wanted, this.hostBounding);
     if (missing.length > 0) {
       this.logger.warn({ container: rec.Id, missing }, 'the host does not give berth these capabilities; the container runs without them');
@@ -488,7 +488,7 @@ export class Engine {
 
   private async readExitRecord(id: string) {
     try {
-      const text = await readFile(this.containers.file(id, 'exit.json'), 'utf8');
+      const text = readFileSync(this.containers.file(id, 'exit.json'), 'utf8');
       return exitRecordSchema.parse(JSON.parse(text));
     } catch {
       return undefined;

@@ -5,6 +5,8 @@
 #include "errors.h"
 #include "fs_ops.h"
 #include "lock.h"
+#include "remove_tree.h"
+#include "spawn.h"
 
 namespace {
 
@@ -18,6 +20,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, berth::Mount, "mount"));
   exports.Set("umount2", Napi::Function::New(env, berth::Umount2, "umount2"));
   exports.Set("flock", Napi::Function::New(env, berth::Flock, "flock"));
+  exports.Set("tryFlock", Napi::Function::New(env, berth::TryFlock, "tryFlock"));
+  exports.Set("spawnDetached", Napi::Function::New(env, berth::SpawnDetached, "spawnDetached"));
+  exports.Set("removeTree", Napi::Function::New(env, berth::RemoveTree, "removeTree"));
   return exports;
 }
 

@@ -59,4 +59,17 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+Napi::Value TryFlock(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, "tryFlock", 2);
+  auto fd = static_cast<int>(ArgInteger(info, "tryFlock", 0, "fd", 0, INT32_MAX));
+  auto op = static_cast<int>(ArgInteger(info, "tryFlock", 1, "op", 0, kValidOps));
+  int rc;
+  do {
+    rc = flock(fd, op | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  ThrowErrno(info.Env(), errno, "flock");
+}
+
 }  // namespace berth

@@ -133,9 +133,34 @@ static void build_env(const struct spec *s, const struct exec_user *u, struct st
 	}
 }
 
+/*
+ * Joins the v1 hierarchies by writing 0 (this thread) into their tasks files. We are single
+ * threaded, so that moves the whole process, and the kernel skips the global threadgroup lock
+ * a cgroup.procs write takes (and the RCU grace period that lock waits for).
+ */
+static int join_cgroup_tasks(const struct spec *s, struct shim_error *e)
+{
+	for (size_t i = 0; i < s->cgroup_tasks.n; i++) {
+		const char *path = s->cgroup_tasks.v[i];
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return fail_errno(e, "open", path);
+		if (write(fd, "0", 1) != 1) {
+			fail_errno(e, "write", path);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* Everything that needs privileges and the host's view, in the order runc does it. */
 static int prepare(const struct spec *s, struct exec_plan *plan, struct shim_error *e)
 {
+	if (join_cgroup_tasks(s, e) < 0)
+		return -1;
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return fail_errno(e, "unshare", "CLONE_NEWCGROUP");
 	if (setsid() < 0)

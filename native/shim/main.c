@@ -100,7 +100,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berth-shim: fd 3 must be the ready pipe\n");
 		return EXIT_SETUP;
 	}
-	/* Own session (the engine starts us detached; by hand we detach ourselves): no terminal's signals reach us. */
+	/*
+	 * Detach: the process that started us exits at once, so whoever spawned it reaps it now
+	 * and never holds a zombie of ours; we are reparented to init (or a subreaper). Then our
+	 * own session: no terminal's signals reach us.
+	 */
+	switch (fork()) {
+	case -1:
+		fail_errno(&e, "fork", NULL);
+		goto fail;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
 	setsid();
 	umask(022);
 	if (chdir("/") < 0 || (sigfd = take_signals(&e)) < 0 || spec_load(argv[1], &spec, &e) < 0)

@@ -139,6 +139,7 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		{ "mask", offsetof(struct spec, masks) },
 		{ "readonly", offsetof(struct spec, readonly_paths) },
 		{ "cgroup_procs", offsetof(struct spec, cgroup_procs) },
+		{ "cgroup_tasks", offsetof(struct spec, cgroup_tasks) },
 		{ "exit_cmd", offsetof(struct spec, exit_cmd) },
 	};
 	static const struct {

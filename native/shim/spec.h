@@ -38,6 +38,7 @@ struct spec {
 	struct strv masks;
 	struct strv readonly_paths;
 	struct strv cgroup_procs;
+	struct strv cgroup_tasks;
 	struct strv exit_cmd;
 	struct bind_mount *binds;
 	size_t nbinds;

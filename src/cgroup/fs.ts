@@ -4,8 +4,7 @@
  * two ways that matter: its files cannot be created (a write to a missing file must
  * fail, not create it), and rmdir removes a cgroup together with its interface files.
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rmdir } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, constants, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
 import {
   BerthError,
   ConflictError,
@@ -29,27 +28,33 @@ export interface CgroupFs {
   writeFile(file: string, value: string): Promise<void>;
 }
 
+/**
+ * cgroupfs calls are in-memory kernel work of a few microseconds each, while a trip through
+ * libuv's thread pool costs far more, and a container start makes dozens of them. So the host's
+ * operations run synchronously behind the async interface (which fakes in tests keep).
+ */
 export const hostCgroupFs: CgroupFs = {
   async mkdir(dir) {
-    await mkdir(dir);
+    mkdirSync(dir);
   },
   async rmdir(dir) {
-    await rmdir(dir);
+    rmdirSync(dir);
   },
   async listDirs(dir) {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   },
   async readFile(file) {
-    return readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   },
   async writeFile(file, value) {
     // One write(2) per value: cgroupfs parses each write as a whole.
-    const fh = await open(file, constants.O_WRONLY | constants.O_TRUNC);
+    const fd = openSync(file, constants.O_WRONLY | constants.O_TRUNC);
     try {
-      await fh.write(value);
+      writeSync(fd, value);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   },
 };

@@ -27,6 +27,17 @@ export function procsFiles(handle: CgroupHandle): string[] {
   return cgroupDirs(handle).map((dir) => path.posix.join(dir, 'cgroup.procs'));
 }
 
+/**
+ * Where the container's first process joins its cgroup. On v1 it writes 0 (itself) into each
+ * `tasks` file: moving one thread of a single-threaded process skips the kernel's global
+ * threadgroup lock, whose RCU sync makes every cgroup.procs write cost several milliseconds.
+ * v2 has no such file for a domain cgroup: the shim writes the pid into cgroup.procs.
+ */
+export function joinFiles(handle: CgroupHandle): { procs: string[]; tasks: string[] } {
+  if (handle.version === 2) return { procs: procsFiles(handle), tasks: [] };
+  return { procs: [], tasks: cgroupDirs(handle).map((dir) => path.posix.join(dir, 'tasks')) };
+}
+
 /** Reads "key value" lines as v1's memory.oom_control and v2's memory.events have them. */
 function flatKeyed(text: string, key: string): number | undefined {
   for (const line of text.split('\n')) {

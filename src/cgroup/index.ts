@@ -12,7 +12,7 @@ export type { CgroupCreateOptions, CgroupHandle, CgroupManager, CgroupPaths, Cgr
 export type { CgroupFs } from './fs.js';
 export type { CgroupLayout, CgroupV1Layout, CgroupV2Layout, ProbeSources, V1Hierarchy } from './probe.js';
 export { parseCgroupLayout, probeCgroupLayout } from './probe.js';
-export { cgroupDirs, cgroupHandleSchema, oomKilled, procsFiles, removeCgroup } from './handle.js';
+export { cgroupDirs, cgroupHandleSchema, joinFiles, oomKilled, procsFiles, removeCgroup } from './handle.js';
 export { CgroupV1Manager } from './v1.js';
 export { CgroupV2Manager } from './v2.js';
 

@@ -3,7 +3,7 @@
  * bound to the manager's filesystem.
  */
 import type { CgroupFs } from './fs.js';
-import { oomKilled, procsFiles, removeCgroup } from './handle.js';
+import { joinFiles, oomKilled, procsFiles, removeCgroup } from './handle.js';
 import type { CgroupCreateOptions, CgroupHandle, CgroupManager, CgroupPaths, Limits } from './types.js';
 
 export abstract class BaseCgroupManager implements CgroupManager {
@@ -23,6 +23,10 @@ export abstract class BaseCgroupManager implements CgroupManager {
 
   procsFiles(handle: CgroupHandle): string[] {
     return procsFiles(handle);
+  }
+
+  joinFiles(handle: CgroupHandle): { procs: string[]; tasks: string[] } {
+    return joinFiles(handle);
   }
 
   oomKilled(handle: CgroupHandle): Promise<boolean> {

@@ -79,29 +79,34 @@ export class CgroupDirTransaction {
    */
   async mkdirChain(mountpoint: string, relPath: string): Promise<ChainDir[]> {
     const parts = relPath.split('/').filter((p) => p !== '');
-    const chain: ChainDir[] = [];
-    let dir = mountpoint;
-    for (const [i, part] of parts.entries()) {
-      dir = posix.join(dir, part);
-      const isLeaf = i === parts.length - 1;
-      let made = await this.tryMkdir(dir);
-      if (!made && isLeaf) {
-        await this.removeStale(dir);
-        made = await this.tryMkdir(dir);
-        if (!made) throw new ConflictError(`cgroup ${dir} was created by someone else meanwhile`);
-      }
-      if (made) this.created.push(dir);
-      chain.push({ dir, created: made });
+    const dirs = parts.map((_, i) => posix.join(mountpoint, ...parts.slice(0, i + 1)));
+    const leaf = dirs.at(-1);
+    if (leaf === undefined) return [];
+    const created = new Set<string>();
+    // Usually the parents exist (every container after the first): try the leaf alone first.
+    let made = await this.tryMkdir(leaf, { missingParent: true });
+    if (made === 'missing-parent') {
+      for (const dir of dirs.slice(0, -1)) if ((await this.tryMkdir(dir)) === true) created.add(dir);
+      made = await this.tryMkdir(leaf);
     }
-    return chain;
+    if (made === false) {
+      await this.removeStale(leaf);
+      made = await this.tryMkdir(leaf);
+      if (made !== true) throw new ConflictError(`cgroup ${leaf} was created by someone else meanwhile`);
+    }
+    created.add(leaf);
+    this.created.push(...dirs.filter((d) => created.has(d)));
+    return dirs.map((dir) => ({ dir, created: created.has(dir) }));
   }
 
-  private async tryMkdir(dir: string): Promise<boolean> {
+  /** true: made; false: it existed; 'missing-parent' only when asked to report that instead of failing. */
+  private async tryMkdir(dir: string, opts: { missingParent?: boolean } = {}): Promise<boolean | 'missing-parent'> {
     try {
       await this.fs.mkdir(dir);
       return true;
     } catch (err) {
       if (isSystemError(err, 'EEXIST')) return false;
+      if (opts.missingParent && isSystemError(err, 'ENOENT')) return 'missing-parent';
       throw cgroupError(`cannot create ${dir}`, err);
     }
   }

@@ -67,6 +67,8 @@ export interface CgroupManager {
   create(containerId: string, options: CgroupCreateOptions): Promise<CgroupHandle>;
   /** The cgroup.procs files the container's first process is written into. */
   procsFiles(handle: CgroupHandle): string[];
+  /** The files the container's first process is put into its cgroup through (see handle.ts joinFiles). */
+  joinFiles(handle: CgroupHandle): { procs: string[]; tasks: string[] };
   /** Whether the kernel OOM-killed a process of the container. */
   oomKilled(handle: CgroupHandle): Promise<boolean>;
   /** Removes the container's cgroup, waiting briefly for exiting processes to leave. */

@@ -2,7 +2,7 @@
  * The /etc/hosts, /etc/hostname and /etc/resolv.conf every container gets as its
  * own files, bound over the image's, as docker does.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerRecord } from './record.js';
 import type { BindMount } from '../runtime/shim-spec.js';
@@ -16,12 +16,21 @@ const LOOPBACK_HOSTS = [
   'ff02::2\tip6-allrouters',
 ];
 
+/** Small local files, read and written synchronously on the start path (see util/atomic-file.ts). */
+function readHostFile(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 export async function etcFiles(dir: string, rec: ContainerRecord): Promise<BindMount[]> {
   const hostNetwork = rec.HostConfig.NetworkMode === 'host';
   const hosts = hostNetwork
-    ? await readFile('/etc/hosts', 'utf8').catch(() => `${LOOPBACK_HOSTS.join('\n')}\n`)
+    ? readHostFile('/etc/hosts', `${LOOPBACK_HOSTS.join('\n')}\n`)
     : `${LOOPBACK_HOSTS.join('\n')}\n`;
-  const resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const resolv = readHostFile('/etc/resolv.conf', '');
   const files: Array<[string, string, string]> = [
     ['hosts', '/etc/hosts', hosts],
     ['hostname', '/etc/hostname', `${rec.Config.Hostname}\n`],
@@ -30,7 +39,7 @@ export async function etcFiles(dir: string, rec: ContainerRecord): Promise<BindM
   const binds: BindMount[] = [];
   for (const [name, destination, content] of files) {
     const source = path.join(dir, name);
-    await writeFile(source, content, { mode: 0o644 });
+    writeFileSync(source, content, { mode: 0o644 });
     binds.push({ source, destination, readonly: false });
   }
   return binds;

@@ -2,7 +2,9 @@
  * Container records on disk: one dir per container holding its record
  * (config.json, written atomically) and everything else it owns.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { addon } from '../native/addon.js';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { containerRecordSchema, type ContainerRecord } from './record.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -29,7 +31,8 @@ export class ContainerStore {
   async load(id: string): Promise<ContainerRecord | undefined> {
     let text: string;
     try {
-      text = await readFile(this.file(id, 'config.json'), 'utf8');
+      // Sync: a small local read, on the path of every command (see util/atomic-file.ts).
+      text = readFileSync(this.file(id, 'config.json'), 'utf8');
     } catch (err) {
       if (isSystemError(err, 'ENOENT')) return undefined;
       throw err;
@@ -37,8 +40,13 @@ export class ContainerStore {
     return containerRecordSchema.parse(JSON.parse(text));
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
-    await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec, null, 1), 0o600);
+  /**
+   * `transient`: the record of a running container. After a power loss nothing runs, and the
+   * record it replaced (created or exited) is the right one to find, so the rename need not
+   * be made durable: one fsync less on every start.
+   */
+  async save(rec: ContainerRecord, opts: { transient?: boolean } = {}): Promise<void> {
+    await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec, null, 1), 0o600, { syncDir: !opts.transient });
   }
 
   /** The ids of every container dir, complete or not. */
@@ -64,7 +72,7 @@ export class ContainerStore {
   async removeOrphans(known: readonly ContainerRecord[]): Promise<void> {
     const ids = new Set(known.map((r) => r.Id));
     for (const id of await this.ids()) {
-      if (!ids.has(id)) await rm(this.dir(id), { recursive: true, force: true });
+      if (!ids.has(id)) await this.remove(id);
     }
   }
 
@@ -88,7 +96,8 @@ export class ContainerStore {
     throw new NotFoundError(`No such container: ${ref}`);
   }
 
+  /** Removes the container's dir; a stale mount inside it is refused, never deleted through. */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    await addon().removeTree(this.dir(id));
   }
 }

@@ -45,6 +45,24 @@ export interface NativeAddon {
    * number as EAGAIN). A waiting LOCK_EX occupies one libuv pool thread until granted.
    */
   flock(fd: number, op: number): Promise<void>;
+  /**
+   * flock(2) with LOCK_NB added, on the calling thread: true when the lock was taken,
+   * false when another open file description holds it.
+   */
+  tryFlock(fd: number, op: number): boolean;
+  /**
+   * posix_spawn(3)s argv[0] (a path) with stdio on /dev/null, a pipe as fd 3, default
+   * signals, an empty signal mask and its own session; resolves with everything it wrote
+   * on fd 3 once that is closed (by every holder), after reaping it. For programs that
+   * report on fd 3 and fork to detach (berth-shim): no fork of Node, no zombie left.
+   */
+  spawnDetached(argv: string[]): Promise<string>;
+  /**
+   * `rm -rf --one-file-system` off the main thread: removes path and everything below it,
+   * never following a symlink; a directory on another filesystem (a mount point) is an
+   * EXDEV error and is left alone. A path already gone is fine.
+   */
+  removeTree(path: string): Promise<void>;
   /** The error class the addon throws, injected at load time. */
   setErrorClass(cls: typeof NativeError): void;
 }

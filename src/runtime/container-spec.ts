@@ -34,7 +34,8 @@ export interface ContainerFiles {
   dir: string;
   lowerDirs: string[];
   socket: string;
-  cgroupProcs: string[];
+  /** Where the container joins its cgroup: cgroup.procs files (the shim writes its pid) and v1 tasks files (it writes itself). */
+  cgroup: { procs: string[]; tasks: string[] };
   /** /etc files made for the container (hosts, hostname, resolv.conf), bound over the image's. */
   etcBinds: BindMount[];
   exitCommand: string[];
@@ -64,13 +65,13 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     readonlyPaths: privileged ? [] : READONLY_PATHS,
     binds: files.etcBinds,
     sysfsReadWrite: privileged,
-    cgroupProcs: files.cgroupProcs,
+    cgroupProcs: files.cgroup.procs,
+    cgroupTasks: files.cgroup.tasks,
     tty: rec.Config.Tty,
     consoleSize: rec.HostConfig.ConsoleSize,
     stdin: rec.Config.OpenStdin,
     logFile: at(`${rec.Id}-json.log`),
     exitFile: at('exit.json'),
-    pidFile: at('pid'),
     socket: files.socket,
     exitCommand: files.exitCommand,
   };

@@ -31,12 +31,14 @@ export interface ShimSpec {
   binds: BindMount[];
   sysfsReadWrite: boolean;
   cgroupProcs: string[];
+  cgroupTasks: string[];
   tty: boolean;
   consoleSize?: [number, number];
   stdin: boolean;
   logFile: string;
   exitFile: string;
-  pidFile: string;
+  /** For other tools; the engine takes the pid from the ready report and sets none (it costs an fsync per start). */
+  pidFile?: string;
   socket: string;
   exitCommand: string[];
 }
@@ -90,6 +92,7 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
   }
   one('sysfs_rw', bool(s.sysfsReadWrite));
   many('cgroup_procs', s.cgroupProcs);
+  many('cgroup_tasks', s.cgroupTasks);
   one('tty', bool(s.tty));
   if (s.consoleSize) {
     one('tty_rows', String(s.consoleSize[0]));
@@ -98,7 +101,7 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
   one('stdin', bool(s.stdin));
   one('log', s.logFile);
   one('exit_file', s.exitFile);
-  one('pid_file', s.pidFile);
+  if (s.pidFile) one('pid_file', s.pidFile);
   one('socket', s.socket);
   many('exit_cmd', s.exitCommand);
   return Buffer.from(out.join(''), 'utf8');

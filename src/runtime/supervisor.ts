@@ -1,12 +1,13 @@
 /**
  * Starting a container's supervisor (berth-shim) and reading its one-line ready report.
- * The shim runs in its own session so it outlives the process that started it.
+ * The shim detaches (forks, in its own session) so it outlives the process that started it.
+ * It is started through the addon's posix_spawn: child_process.spawn forks Node, which costs
+ * milliseconds with a large heap.
  */
-import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { nativeExecutable } from '../native/addon.js';
+import { writeFileSync } from 'node:fs';
+import { addon, nativeExecutable } from '../native/addon.js';
 import { encodeShimSpec, type ShimSpec } from './shim-spec.js';
-import { BerthError, CommandNotRunnableError, InternalError } from '../errors.js';
+import { BerthError, CommandNotRunnableError, InternalError, errorMessage } from '../errors.js';
 
 export interface ShimStarted {
   shimPid: number;
@@ -15,23 +16,14 @@ export interface ShimStarted {
 
 /** Writes the spec next to the container's other files and starts its shim. */
 export async function startShim(specFile: string, spec: ShimSpec): Promise<ShimStarted> {
-  await writeFile(specFile, encodeShimSpec(spec), { mode: 0o600 });
-  const child = spawn(nativeExecutable('berth-shim'), [specFile], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-  });
-  const ready = child.stdio[3];
-  if (!ready) throw new InternalError('berth-shim started without its ready pipe');
-  const chunks: Buffer[] = [];
-  ready.on('data', (c: Buffer) => chunks.push(c));
-  const spawnError = new Promise<never>((_res, rej) => {
-    child.once('error', (err) => rej(new InternalError(`cannot start berth-shim: ${err.message}`, { cause: err })));
-  });
-  const closed = new Promise<void>((res) => ready.once('close', () => res()));
-  await Promise.race([closed, spawnError]);
-  // The shim lives on in its own session; this process must not wait for it.
-  child.unref();
-  const line = Buffer.concat(chunks).toString('utf8').trim();
+  writeFileSync(specFile, encodeShimSpec(spec), { mode: 0o600 });
+  let report: string;
+  try {
+    report = await addon().spawnDetached([nativeExecutable('berth-shim'), specFile]);
+  } catch (err) {
+    throw new InternalError(`cannot start berth-shim: ${errorMessage(err)}`, { cause: err });
+  }
+  const line = report.trim();
   const ok = /^ok (\d+) (\d+)$/.exec(line);
   if (ok) return { shimPid: Number(ok[1]), containerPid: Number(ok[2]) };
   const err = /^err (\d+) (.*)$/.exec(line);

@@ -4,8 +4,7 @@
  * so a killed holder never leaves a stale lock behind.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { addon, LOCK } from '../native/addon.js';
 
@@ -39,14 +38,18 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promi
   }
 }
 
+/**
+ * An uncontended lock is taken on this thread (open and a non-blocking flock, microseconds);
+ * only a lock another process holds is waited for on the thread pool.
+ */
 async function holdFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const fh = await open(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
   try {
-    await addon().flock(fh.fd, LOCK.EX);
+    if (!addon().tryFlock(fd, LOCK.EX)) await addon().flock(fd, LOCK.EX);
     return await fn();
   } finally {
     // Closing the only fd of this open file description releases the flock.
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -3,7 +3,7 @@
  * and the shape of the errors it throws.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +110,86 @@ describe.skipIf(skipIntegration('native addon'))('native addon', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('takes a free flock at once with tryFlock and reports a held one as false', async () => {
+    const file = path.join(dir, 'trylock');
+    writeFileSync(file, '');
+    const a = await open(file, 'r+');
+    const b = await open(file, 'r+');
+    try {
+      expect(addon().tryFlock(a.fd, LOCK.EX)).toBe(true);
+      expect(addon().tryFlock(b.fd, LOCK.EX)).toBe(false);
+      expect(addon().tryFlock(a.fd, LOCK.UN)).toBe(true);
+      expect(addon().tryFlock(b.fd, LOCK.EX)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    expect(() => addon().tryFlock(1_000_000, LOCK.EX)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'flock' }));
+  });
+
+  it('removes a tree without following symlinks out of it', async () => {
+    const outside = path.join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'keep'), 'x');
+    const tree = path.join(dir, 'tree');
+    mkdirSync(path.join(tree, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(path.join(tree, 'a', 'b', 'c', 'f'), 'x');
+    writeFileSync(path.join(tree, 'top'), 'x');
+    symlinkSync(outside, path.join(tree, 'a', 'link-to-dir'));
+    symlinkSync(path.join(outside, 'keep'), path.join(tree, 'link-to-file'));
+    addon().mknod(path.join(tree, 'a', 'fifo'), constants.S_IFIFO | 0o600, 0, 0);
+    // A dir without search permission is still emptied: root does not need it.
+    mkdirSync(path.join(tree, 'locked'), { mode: 0o000 });
+
+    await addon().removeTree(tree);
+    expect(existsSync(tree)).toBe(false);
+    expect(readFileSync(path.join(outside, 'keep'), 'utf8')).toBe('x');
+    // Gone already is the goal reached; a plain file is removed as well.
+    await addon().removeTree(tree);
+    writeFileSync(path.join(dir, 'plain'), 'x');
+    await addon().removeTree(path.join(dir, 'plain'));
+    expect(existsSync(path.join(dir, 'plain'))).toBe(false);
+  });
+
+  it('refuses to remove through a mount point inside the tree', async () => {
+    const tree = path.join(dir, 'mounted-tree');
+    const target = path.join(tree, 'rootfs');
+    mkdirSync(target, { recursive: true });
+    addon().mount('tmpfs', target, 'tmpfs', 0, 'size=1m');
+    try {
+      writeFileSync(path.join(target, 'precious'), 'x');
+      await expect(addon().removeTree(tree)).rejects.toMatchObject({ code: 'EXDEV', path: target });
+      expect(readFileSync(path.join(target, 'precious'), 'utf8')).toBe('x');
+    } finally {
+      addon().umount2(target, MNT.DETACH);
+    }
+    await addon().removeTree(tree);
+    expect(existsSync(tree)).toBe(false);
+  });
+
+  it('spawns a detaching program and returns what it wrote on fd 3, leaving no zombie', async () => {
+    // The shell writes on fd 3 from a background child that outlives it, as berth-shim detaches.
+    const script = 'echo "from $$" >&3; (sleep 0.2; echo late >&3) & exit 0';
+    const started = Date.now();
+    const report = await addon().spawnDetached(['/bin/sh', '-c', script]);
+    expect(report).toMatch(/^from \d+\nlate\n$/);
+    // It waited for every holder of fd 3 to close it, not only for the spawned process.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    const pid = Number(/^from (\d+)/.exec(report)?.[1]);
+    // Reaped: no zombie of it is left among this process's children.
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+
+    const stdio = await addon().spawnDetached(['/bin/sh', '-c', 'a=$(readlink /proc/$$/fd/0); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); s=$(ps -o sid= -p $$); printf "%s\\n" $a $b $c "$s $$" >&3']);
+    const lines = stdio.trim().split('\n');
+    expect(lines.slice(0, 3)).toEqual(['/dev/null', '/dev/null', '/dev/null']);
+    // Its own session: the session id is its pid.
+    const [sid, pid2] = (lines[3] ?? '').trim().split(/\s+/);
+    expect(sid).toBe(pid2);
+
+    await expect(addon().spawnDetached([path.join(dir, 'no-such-program')])).rejects.toMatchObject({ code: 'ENOENT', syscall: 'posix_spawn' });
+    expect(() => (addon() as unknown as { spawnDetached(x: unknown): unknown }).spawnDetached([])).toThrow(TypeError);
   });
 
   it('throws NativeError with code, errno, syscall and path', () => {

@@ -12,7 +12,7 @@ function record(over: Partial<ContainerRecord['Config']> = {}, host: Partial<Con
   };
 }
 
-const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroupProcs: [], etcBinds: [], exitCommand: [], capabilities: ['CAP_KILL'] };
+const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: ['CAP_KILL'] };
 
 describe('container environment', () => {
   it('merges env by key, later wins', () => {

@@ -6,7 +6,7 @@ const base: ShimSpec = {
   id: 'a'.repeat(64), rootfs: '/c/rootfs', lowerDirs: ['/l/2', '/l/1'], upperDir: '/c/upper', workDir: '/c/work',
   readonlyRootfs: false, hostname: 'h', args: ['sh', '-c', 'echo a=b'], env: ['A=1'], cwd: '/', user: '',
   capabilities: ['CAP_KILL'], noNewPrivileges: true, network: 'new', maskedPaths: [], readonlyPaths: [],
-  binds: [{ source: '/c/hosts', destination: '/etc/hosts', readonly: true }], sysfsReadWrite: false, cgroupProcs: [],
+  binds: [{ source: '/c/hosts', destination: '/etc/hosts', readonly: true }], sysfsReadWrite: false, cgroupProcs: [], cgroupTasks: [],
   tty: false, stdin: false, logFile: '/c/log', exitFile: '/c/exit', pidFile: '/c/pid', socket: '/s', exitCommand: ['x'],
 };
 
