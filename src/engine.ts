@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
-import { ContainerStore } from './container/store.js';
+import { ContainerStore, CorruptRecordError } from './container/store.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { ZERO_TIME, type ContainerRecord } from './container/record.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -90,6 +90,14 @@ export class Engine {
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
+  }
+
+  /**
+   * Waits for the work the engine finishes in the background (deleting removed containers'
+   * files). Call before the process exits; the engine stays usable afterwards.
+   */
+  async close(): Promise<void> {
+    await this.containers.settle();
   }
 
   private cgroups(): CgroupManager {
@@ -432,7 +440,14 @@ export class Engine {
   }
 
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
-    const rec = await this.inspect(ref);
+    let rec: ContainerRecord;
+    try {
+      rec = await this.inspect(ref);
+    } catch (err) {
+      if (!(err instanceof CorruptRecordError) || !opts.force) throw err;
+      await this.containers.locked(() => this.containers.remove(err.id));
+      return err.id;
+    }
     if (rec.State.Running) {
       if (!opts.force) {
         throw new ConflictError(

@@ -23,6 +23,13 @@ export class StatePaths {
   get containersLock(): string {
     return path.join(this.root, 'containers.lock');
   }
+  /**
+   * Removed containers' dirs wait here while they are deleted in the background; on the
+   * same filesystem as the containers, so moving one here is a rename.
+   */
+  get trash(): string {
+    return path.join(this.root, 'trash');
+  }
   /** Attach sockets live under the run root with short names: unix socket paths are limited to 107 bytes. */
   attachSocket(id: string): string {
     return path.join(this.runRoot, 's', id.slice(0, 16));

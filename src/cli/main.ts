@@ -104,7 +104,11 @@ export async function main(argv: string[]): Promise<number> {
       logger: createLogger(level ? { level } : {}),
     });
     const ctx: CommandContext = { engine, out, err };
-    return await command.run(ctx, parsed);
+    try {
+      return await command.run(ctx, parsed);
+    } finally {
+      await engine.close();
+    }
   } catch (e) {
     if (e instanceof FlagError) {
       err(`berth: ${e.message}\nSee 'berth ${name ? `${name} ` : ''}--help'.\n`);

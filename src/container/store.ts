@@ -2,17 +2,33 @@
  * Container records on disk: one dir per container holding its record
  * (config.json, written atomically) and everything else it owns.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { addon } from '../native/addon.js';
 import { readdir } from 'node:fs/promises';
+import { isOwnerTagAlive, ownerTag } from '../util/owner-tag.js';
 import path from 'node:path';
 import { containerRecordSchema, type ContainerRecord } from './record.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { withLock } from '../util/lock.js';
 import type { StatePaths } from '../paths.js';
-import { InvalidArgumentError, NotFoundError, isSystemError } from '../errors.js';
+import { InternalError, InvalidArgumentError, NotFoundError, errorMessage, isSystemError } from '../errors.js';
+
+/** A record that cannot be read back (torn by a power loss, or edited by hand). */
+export class CorruptRecordError extends InternalError {
+  constructor(
+    readonly id: string,
+    file: string,
+    cause: unknown,
+  ) {
+    super(`corrupt container record ${file}: ${errorMessage(cause)}; 'berth rm -f ${id}' removes the container`, { cause });
+  }
+}
 
 export class ContainerStore {
+  /** Deletions of removed containers' dirs still running in the background. */
+  private readonly deleting = new Set<Promise<void>>();
+
   constructor(private readonly paths: StatePaths) {}
 
   dir(id: string): string {
@@ -37,16 +53,24 @@ export class ContainerStore {
       if (isSystemError(err, 'ENOENT')) return undefined;
       throw err;
     }
-    return containerRecordSchema.parse(JSON.parse(text));
+    try {
+      return containerRecordSchema.parse(JSON.parse(text));
+    } catch (err) {
+      throw new CorruptRecordError(id, this.file(id, 'config.json'), err);
+    }
   }
 
   /**
-   * `transient`: the record of a running container. After a power loss nothing runs, and the
-   * record it replaced (created or exited) is the right one to find, so the rename need not
-   * be made durable: one fsync less on every start.
+   * How durable a record is follows what it is worth after a power loss:
+   * - an --rm container's: nothing (docker removes those when it comes back up), so no fsync;
+   *   a record a power loss left torn is skipped by list() and removed by `rm -f`;
+   * - a running container's (`transient`): nothing runs after a reboot, and the record it
+   *   replaced (created or exited) is the right one to find, so only the content is synced;
+   * - any other: fully durable.
    */
   async save(rec: ContainerRecord, opts: { transient?: boolean } = {}): Promise<void> {
-    await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec, null, 1), 0o600, { syncDir: !opts.transient });
+    const durability = rec.HostConfig.AutoRemove ? 'none' : opts.transient ? 'content' : 'full';
+    await writeFileAtomic(this.file(rec.Id, 'config.json'), JSON.stringify(rec), 0o600, { durability });
   }
 
   /** The ids of every container dir, complete or not. */
@@ -61,7 +85,15 @@ export class ContainerStore {
 
   /** Every container with a complete record; a dir without one is a creation that died half-way. */
   async list(): Promise<ContainerRecord[]> {
-    const records = await Promise.all((await this.ids()).map((id) => this.load(id)));
+    const records = await Promise.all(
+      (await this.ids()).map((id) =>
+        this.load(id).catch((err: unknown) => {
+          // One torn record (a power loss) must not break every listing; `rm -f ID` removes it.
+          if (err instanceof CorruptRecordError) return undefined;
+          throw err;
+        }),
+      ),
+    );
     return records.filter((r): r is ContainerRecord => r !== undefined);
   }
 
@@ -72,8 +104,10 @@ export class ContainerStore {
   async removeOrphans(known: readonly ContainerRecord[]): Promise<void> {
     const ids = new Set(known.map((r) => r.Id));
     for (const id of await this.ids()) {
-      if (!ids.has(id)) await this.remove(id);
+      // A dir with a record list() could not read is a torn record, not an orphan: it stays for `rm -f`.
+      if (!ids.has(id) && !existsSync(this.file(id, 'config.json'))) await this.remove(id);
     }
+    await this.sweepTrash();
   }
 
   /** Finds a container by name, full id or unique id prefix, as docker does. */
@@ -96,8 +130,52 @@ export class ContainerStore {
     throw new NotFoundError(`No such container: ${ref}`);
   }
 
-  /** Removes the container's dir; a stale mount inside it is refused, never deleted through. */
+  /**
+   * Removes a container: its dir is renamed into the trash at once (the container is gone
+   * for every reader), and deleted in the background. Deleting a dir tree costs a few
+   * milliseconds of filesystem journal work that no caller needs to wait for; `settle()`
+   * waits for it, and a dead process's leftovers are swept by the next `removeOrphans`.
+   */
   async remove(id: string): Promise<void> {
-    await addon().removeTree(this.dir(id));
+    const trashed = path.join(this.paths.trash, `${ownerTag()}-${id.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(this.paths.trash, { recursive: true, mode: 0o700 });
+      renameSync(this.dir(id), trashed);
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT')) return;
+      // No trash to move it to: delete it in place, and wait for that.
+      await addon().removeTree(this.dir(id));
+      return;
+    }
+    this.deleteInBackground(trashed);
+  }
+
+  private deleteInBackground(dir: string): void {
+    // A stale mount inside is refused (EXDEV), never deleted through; the dir then stays for a later sweep.
+    const done: Promise<void> = addon()
+      .removeTree(dir)
+      .catch(() => undefined)
+      .finally(() => this.deleting.delete(done));
+    this.deleting.add(done);
+  }
+
+  /** Waits until the dirs of containers this process removed are deleted. */
+  async settle(): Promise<void> {
+    while (this.deleting.size > 0) await Promise.all([...this.deleting]);
+  }
+
+  /** Deletes trashed dirs whose deleting process died before it finished. */
+  private async sweepTrash(): Promise<void> {
+    let names: string[];
+    try {
+      names = readdirSync(this.paths.trash);
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const name of names) {
+      const tag = /^(\d+\.\d+)-/.exec(name)?.[1];
+      if (tag === undefined || !isOwnerTagAlive(tag)) this.deleteInBackground(path.join(this.paths.trash, name));
+    }
   }
 }

@@ -19,10 +19,12 @@ const TEMP_MARK = '.tmp-';
 
 export interface AtomicWriteOptions {
   /**
-   * fsync the directory too, so the rename itself survives a power loss (the default).
-   * Without it a power loss may bring back the previous content, never a torn one.
+   * What survives a power loss. 'full' (the default): the new content. 'content': the old or
+   * the new content, never a torn one (the file is fsynced, the rename not). 'none': nothing
+   * is promised (no fsync); for state that is worthless after a reboot anyway. Against a
+   * crash of any process, all three give the old or the new content.
    */
-  syncDir?: boolean;
+  durability?: 'full' | 'content' | 'none';
 }
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644, opts: AtomicWriteOptions = {}): Promise<void> {
@@ -41,7 +43,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, mod
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
       // open() applies the umask; the caller's mode is what must hold.
       fchmodSync(fd, mode);
-      fsyncSync(fd);
+      if (opts.durability !== 'none') fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -54,7 +56,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, mod
     }
     throw err;
   }
-  if (opts.syncDir !== false) fsyncDirSync(dir);
+  if (opts.durability === undefined || opts.durability === 'full') fsyncDirSync(dir);
 }
 
 /** Makes a rename or unlink in dir durable. */

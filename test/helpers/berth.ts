@@ -53,6 +53,7 @@ export function makeTestRoot(): TestRoot {
       for (const c of await engine.list({ all: true }).catch(() => [])) {
         await engine.remove(c.Id, { force: true }).catch(() => undefined);
       }
+      await engine.close();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -2,7 +2,7 @@
  * `berth run` through the CLI binary: real containers, real namespaces and cgroups.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
@@ -209,6 +209,49 @@ describe.skipIf(skipIntegration('berth run'))('berth run', () => {
     expect(t.cli(['run', '--rm', img, 'true']).code).toBe(0);
     expect(readdirSync(path.join(t.root, 'containers'))).toHaveLength(before);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(t.root);
+  });
+
+  it('--rm through the library leaves nothing once the engine is closed, and sweeps a dead process\'s trash', async () => {
+    const trash = path.join(t.root, 'trash');
+    const h = await t.engine.run({ image: img, cmd: ['true'], autoRemove: true });
+    h.stdout.resume();
+    h.stderr.resume();
+    expect((await h.wait()).exitCode).toBe(0);
+    // The container is gone at once; its files go in the background, and close() waits for that.
+    expect(existsSync(path.join(t.root, 'containers', h.id))).toBe(false);
+    await t.engine.close();
+    expect(existsSync(trash) ? readdirSync(trash) : []).toEqual([]);
+
+    // A process killed while deleting leaves its trash; the next create deletes it.
+    const left = path.join(trash, '999999999.1-abc-0000', 'upper', 'etc');
+    mkdirSync(left, { recursive: true });
+    writeFileSync(path.join(left, 'hosts'), 'x');
+    expect(t.cli(['create', img, 'true']).code).toBe(0);
+    await t.engine.close();
+    const c = t.cli(['create', img, 'true']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(readdirSync(trash)).toEqual([]);
+    expect(t.cli(['rm', c.stdout.trim()]).code).toBe(0);
+  });
+
+  it('skips a torn record in listings and removes it with rm -f', () => {
+    const r = t.cli(['create', '--name', 'torn', img, 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    writeFileSync(path.join(t.root, 'containers', id, 'config.json'), '');
+    const ps = t.cli(['ps', '-a']);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(ps.stdout).not.toContain('torn');
+    const inspect = t.cli(['inspect', id]);
+    expect(inspect.stderr).toMatch(new RegExp(`corrupt container record .*'berth rm -f ${id}'`));
+    // Another create must not take the torn record's dir for an orphan.
+    expect(t.cli(['run', '--rm', img, 'true']).code).toBe(0);
+    expect(existsSync(path.join(t.root, 'containers', id))).toBe(true);
+    expect(t.cli(['rm', id]).code).not.toBe(0);
+    const rm = t.cli(['rm', '-f', id]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout.trim()).toBe(id);
+    expect(existsSync(path.join(t.root, 'containers', id))).toBe(false);
   });
 
   it('gives one clear line for bad input and creates nothing', () => {
