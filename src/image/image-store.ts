@@ -5,6 +5,7 @@
  * under the image lock, so CLI processes and the daemon never lose each other's tags.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -52,6 +53,8 @@ export class ImageStore {
   private readonly repositoriesFile: string;
   private readonly lockFile: string;
   private swept = false;
+  /** Configs this process read and verified against their digest, by image id. */
+  private readonly verified = new Map<string, ImageConfig>();
 
   constructor(
     readonly root: string,
@@ -220,6 +223,9 @@ export class ImageStore {
   }
 
   private async byId(id: string, ref: string): Promise<ResolvedImage> {
+    // A config is named by its digest: once read and verified, it cannot change, only go away.
+    const known = this.verified.get(id);
+    if (known && existsSync(this.configFile(id))) return { id, config: structuredClone(known) };
     let bytes: Buffer;
     try {
       bytes = await readFile(this.configFile(id));
@@ -230,7 +236,9 @@ export class ImageStore {
     if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== id) {
       throw new InternalError(`image ${id} is corrupt: its config does not match its digest`);
     }
-    return { id, config: parseImageConfigBytes(bytes, `config of image ${id}`) };
+    const config = parseImageConfigBytes(bytes, `config of image ${id}`);
+    this.verified.set(id, structuredClone(config));
+    return { id, config };
   }
 
   private async ids(): Promise<string[]> {

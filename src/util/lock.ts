@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { addon, LOCK } from '../native/addon.js';
+import { isSystemError } from '../errors.js';
 
 /** Lock files this async context holds, so a nested withLock on the same file runs instead of deadlocking. */
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
@@ -38,13 +39,24 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promi
   }
 }
 
+function openLockFile(file: string): number {
+  const open = (): number => openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    return open();
+  } catch (err) {
+    if (!isSystemError(err, 'ENOENT')) throw err;
+    // The state dir is made on first use.
+    mkdirSync(path.dirname(file), { recursive: true });
+    return open();
+  }
+}
+
 /**
  * An uncontended lock is taken on this thread (open and a non-blocking flock, microseconds);
  * only a lock another process holds is waited for on the thread pool.
  */
 async function holdFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  const fd = openLockFile(file);
   try {
     if (!addon().tryFlock(fd, LOCK.EX)) await addon().flock(fd, LOCK.EX);
     return await fn();
