@@ -5,12 +5,14 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
-import { packageRoot } from './package-root.js';
+import { packageRoot, packageVersion } from './package-root.js';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
+import type { PullEvent, PullOptions, PullResult } from './image/pull.js';
+import type { RegistryAuth } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { ZERO_TIME, type ContainerRecord } from './container/record.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -42,6 +44,16 @@ export interface EngineOptions {
   logger?: Logger;
   /** Default cgroup parent for containers that name none ($BERTH_CGROUP_PARENT). */
   cgroupParent?: string;
+  /** Registries (`host[:port]`) reachable over plain HTTP besides loopback ones ($BERTH_INSECURE_REGISTRIES, comma-separated). */
+  insecureRegistries?: string[];
+  /** Answers registries' auth challenges (credentials); without one, pulls are anonymous. */
+  registryAuth?: RegistryAuth;
+}
+
+/** Hooks for the work create does on the way: pulling a missing image. */
+export interface CreateHooks {
+  /** Called before a missing image is pulled, then with the pull's progress. */
+  onPull?: (event: PullEvent | { kind: 'missing'; reference: string }) => void;
 }
 
 export interface RunHandle {
@@ -80,6 +92,8 @@ export class Engine {
   private readonly defaultCgroupParent: string | undefined;
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
+  private readonly insecureRegistries: string[];
+  private readonly registryAuth: RegistryAuth | undefined;
 
   constructor(opts: EngineOptions = {}) {
     const root = path.resolve(opts.root ?? process.env['BERTH_ROOT'] ?? DEFAULT_ROOT);
@@ -90,6 +104,24 @@ export class Engine {
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
+    this.insecureRegistries =
+      opts.insecureRegistries ?? (process.env['BERTH_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    this.registryAuth = opts.registryAuth;
+  }
+
+  /**
+   * Pulls an image from its registry (docker.io for names without one) and tags it
+   * locally; returns the image id, the manifest digest and the local reference.
+   */
+  async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
+    // Loaded on demand: a container start does not pay for the registry code.
+    const [{ Puller }, { RegistryClient }] = await Promise.all([import('./image/pull.js'), import('./image/registry/client.js')]);
+    const client = new RegistryClient({
+      insecureRegistries: this.insecureRegistries,
+      userAgent: `berth/${packageVersion()}`,
+      ...(this.registryAuth ? { auth: this.registryAuth } : {}),
+    });
+    return new Puller(this.images, this.layers, client).pull(ref, opts);
   }
 
   /**
@@ -118,26 +150,29 @@ export class Engine {
   }
 
   /** Finds an image; the built-in hello-world is made on first use. */
-  private async imageFor(ref: string) {
+  /** Finds an image; the built-in hello-world is made on first use, any other missing one pulled. */
+  private async imageFor(ref: string, hooks: CreateHooks = {}) {
     const normal = normalizeReference(ref);
     try {
       return await this.images.resolve(ref);
     } catch (err) {
-      if (err instanceof NotFoundError && normal === HELLO_WORLD_REF) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (normal === HELLO_WORLD_REF) {
         const { ensureHelloWorld } = await import('./image/hello-world.js');
         await ensureHelloWorld(this.images, this.layers);
         return this.images.resolve(ref);
       }
-      if (err instanceof NotFoundError) {
-        throw new NotFoundError(`Unable to find image '${normal}' locally, and pulling from registries is not supported yet`);
-      }
-      throw err;
+      // An image id (or prefix) that is not here cannot be pulled.
+      if (/^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw err;
+      hooks.onPull?.({ kind: 'missing', reference: normal });
+      const pulled = await this.pull(ref, hooks.onPull ? { onProgress: hooks.onPull } : {});
+      return this.images.resolve(pulled.id);
     }
   }
 
   // ---- containers ---------------------------------------------------------
 
-  async create(options: CreateOptions): Promise<ContainerRecord> {
+  async create(options: CreateOptions, hooks: CreateHooks = {}): Promise<ContainerRecord> {
     const parsed = createOptionsSchema.safeParse(options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -145,7 +180,7 @@ export class Engine {
       throw new InvalidArgumentError(`${where}${issue?.message ?? 'invalid options'}`);
     }
     const o = parsed.data;
-    const image = await this.imageFor(o.image);
+    const image = await this.imageFor(o.image, hooks);
     const ic = image.config.config ?? {};
     const entrypoint = o.entrypoint ?? ic.Entrypoint ?? [];
     // docker: a new entrypoint drops the image's Cmd unless a command is given too.
@@ -369,8 +404,8 @@ export class Engine {
   }
 
   /** create + start with the container's streams attached, like `docker run`. */
-  async run(options: CreateOptions): Promise<RunHandle> {
-    const rec = await this.create(options);
+  async run(options: CreateOptions, hooks: CreateHooks = {}): Promise<RunHandle> {
+    const rec = await this.create(options, hooks);
     try {
       return await this.startAttached(rec.Id, { stdin: rec.Config.OpenStdin });
     } catch (err) {

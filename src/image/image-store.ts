@@ -16,7 +16,7 @@ import { readJsonFile, removeStaleTempFiles, writeFileAtomic } from '../util/ato
 import { withLock } from '../util/lock.js';
 import { parseImageConfig, parseImageConfigBytes, type ImageConfig } from './config.js';
 import { imageInspect, type ImageInspect } from './inspect.js';
-import { normalizeReference, normalizeTagReference } from './reference.js';
+import { normalizeReference, normalizeTagReference, parseReference } from './reference.js';
 
 export interface ResolvedImage {
   /** `sha256:<hex>` of the config bytes. */
@@ -84,7 +84,7 @@ export class ImageStore {
     if (full) return this.byId(`sha256:${full[1]}`, ref);
     let refError: unknown;
     try {
-      const id = (await this.repositories())[normalizeReference(ref)];
+      const id = (await this.repositories())[repositoryKey(ref)];
       if (id !== undefined) return await this.byId(id, ref);
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
@@ -103,7 +103,11 @@ export class ImageStore {
   async list(): Promise<ImageSummary[]> {
     const repos = await this.repositories();
     const tagsOf = new Map<string, string[]>();
-    for (const [tag, id] of Object.entries(repos)) tagsOf.set(id, [...(tagsOf.get(id) ?? []), tag]);
+    const digestsOf = new Map<string, string[]>();
+    for (const [key, id] of Object.entries(repos)) {
+      const into = key.includes('@') ? digestsOf : tagsOf;
+      into.set(id, [...(into.get(id) ?? []), key]);
+    }
     const out: ImageSummary[] = [];
     for (const id of await this.ids()) {
       let config: ImageConfig;
@@ -118,7 +122,7 @@ export class ImageStore {
         Id: id,
         ParentId: '',
         RepoTags: (tagsOf.get(id) ?? []).sort(),
-        RepoDigests: [],
+        RepoDigests: (digestsOf.get(id) ?? []).sort(),
         Created: config.created ? Math.floor(Date.parse(config.created) / 1000) || 0 : 0,
         Size: await this.size(config),
         SharedSize: -1,
@@ -132,14 +136,15 @@ export class ImageStore {
   /** The image as `docker image inspect` shows it. */
   async inspect(ref: string): Promise<ImageInspect> {
     const { id, config } = await this.resolve(ref);
-    const repoTags = Object.entries(await this.repositories())
+    const keys = Object.entries(await this.repositories())
       .filter(([, target]) => target === id)
-      .map(([tag]) => tag)
+      .map(([key]) => key)
       .sort();
     return imageInspect({
       id,
       config,
-      repoTags,
+      repoTags: keys.filter((k) => !k.includes('@')),
+      repoDigests: keys.filter((k) => k.includes('@')),
       size: await this.size(config),
       lowerDirs: this.layers.lowerDirs(chainIds(config.rootfs.diff_ids)),
     });
@@ -162,7 +167,7 @@ export class ImageStore {
    * A config given as bytes is stored as is (its digest is the id); an object is
    * validated and serialised.
    */
-  async create(config: ImageConfig | Uint8Array, layers: readonly ImageLayer[], options: { tag?: string } = {}): Promise<string> {
+  async create(config: ImageConfig | Uint8Array, layers: readonly ImageLayer[], options: { tag?: string; repoDigest?: string } = {}): Promise<string> {
     const prepared = layers.filter((l): l is PreparedLayer => typeof l !== 'string');
     try {
       const bytes = config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(parseImageConfig(config)));
@@ -188,6 +193,7 @@ export class ImageStore {
           }
           try {
             if (target !== undefined) await this.setTag(target, id);
+            if (options.repoDigest !== undefined) await this.setTag(repositoryKey(options.repoDigest), id);
           } catch (err) {
             if (!existed) await unlink(file).catch(() => undefined);
             throw err;
@@ -272,6 +278,15 @@ export class ImageStore {
     }
     return total;
   }
+}
+
+/**
+ * The key of a reference in repositories.json: `name:tag`, or `name@digest` for one with a
+ * digest (a digest names the content; a tag written beside it is ignored, as docker does).
+ */
+function repositoryKey(ref: string): string {
+  const parsed = parseReference(ref);
+  return parsed.digest !== undefined ? `${parsed.name}@${parsed.digest}` : normalizeReference(ref);
 }
 
 async function exists(file: string): Promise<boolean> {

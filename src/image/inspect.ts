@@ -30,6 +30,7 @@ export interface InspectFacts {
   id: string;
   config: ImageConfig;
   repoTags: string[];
+  repoDigests?: string[];
   size: number;
   /** Diff dirs of the image's layers, top-most first. */
   lowerDirs: string[];
@@ -52,7 +53,7 @@ export function imageInspect(facts: InspectFacts): ImageInspect {
   return {
     Id: facts.id,
     RepoTags: facts.repoTags,
-    RepoDigests: [],
+    RepoDigests: facts.repoDigests ?? [],
     Parent: '',
     Comment: stringField(config, 'comment'),
     Created: config.created ?? ZERO_TIME,

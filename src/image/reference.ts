@@ -2,7 +2,8 @@
  * Image references (`name`, `name:tag`, `host:port/path/name:tag`, `name@digest`),
  * checked with docker's grammar (distribution/reference) and normalised so that a
  * bare name means its `latest` tag. This module is the one place that knows the
- * grammar; docker.io/library normalisation for registry pulls will live here too.
+ * grammar. Names are kept in docker's familiar form: `docker.io/library/busybox` and
+ * `busybox` are the same image, stored and shown as `busybox`.
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -61,7 +62,29 @@ export function parseReference(ref: string): Reference {
     if (PATH_COMPONENT.test(part.toLowerCase())) throw invalid(ref, `repository name (${name}) must be lowercase`);
     throw invalid(ref);
   }
-  return { name, ...(tag !== undefined || digest === undefined ? { tag: tag ?? DEFAULT_TAG } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return { name: familiarName(hasDomain ? first : undefined, pathComponents), ...(tag !== undefined || digest === undefined ? { tag: tag ?? DEFAULT_TAG } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+export const DOCKER_HUB = 'docker.io';
+/** The host Docker Hub's registry API answers on. */
+export const DOCKER_HUB_API = 'registry-1.docker.io';
+
+/** Docker Hub's domain and its `library/` namespace are left out of a name, as docker shows it. */
+function familiarName(domain: string | undefined, path: string[]): string {
+  if (domain === undefined || DOCKER_HUB_NAMES.has(domain)) {
+    if (path.length === 2 && path[0] === 'library') return path[1]!;
+    return path.join('/');
+  }
+  return [domain, ...path].join('/');
+}
+
+/** Where a repository lives: its registry (`docker.io` for names without one) and its path there. */
+export function registryLocation(name: string): { registry: string; repository: string } {
+  const components = name.split('/');
+  const first = components[0] ?? '';
+  if (components.length > 1 && isDomain(first)) return { registry: first, repository: components.slice(1).join('/') };
+  return { registry: DOCKER_HUB, repository: components.length === 1 ? `library/${name}` : name };
 }
 
 /** `name:tag` (bare names get `latest`), or `name@digest` for a digest-only reference. */

@@ -77,8 +77,16 @@ export class LayerStore {
   }
 
   /** Unpacks a layer on top of parent into a temp dir; commit makes it visible, discard drops it. */
-  async unpack(parent: string | null, source: AsyncIterable<Uint8Array>, options?: UnpackOptions): Promise<PreparedLayer> {
-    if (parent !== null && !(await this.has(parent))) throw new NotFoundError(`parent layer ${parent} does not exist`);
+  /**
+   * With parentPending the parent need not be stored yet (a pull unpacks its layers side by
+   * side); ImageStore.create commits them bottom first and checks the chain.
+   */
+  async unpack(
+    parent: string | null,
+    source: AsyncIterable<Uint8Array>,
+    options?: UnpackOptions & { parentPending?: boolean },
+  ): Promise<PreparedLayer> {
+    if (parent !== null && !options?.parentPending && !(await this.has(parent))) throw new NotFoundError(`parent layer ${parent} does not exist`);
     await this.removeStaleTemp();
     const tmpDir = await this.newTempDir();
     try {

@@ -1,14 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeReference, normalizeTagReference, parseReference } from '../../src/image/reference.js';
+import { normalizeReference, normalizeTagReference, parseReference, registryLocation } from '../../src/image/reference.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('image references', () => {
   it('gives a bare name the latest tag', () => {
     expect(normalizeReference('busybox')).toBe('busybox:latest');
     expect(normalizeReference('busybox:1.36')).toBe('busybox:1.36');
-    expect(normalizeReference('library/busybox')).toBe('library/busybox:latest');
+    expect(normalizeReference('library/busybox')).toBe('busybox:latest');
     expect(normalizeReference('team/a-b.c__d--e')).toBe('team/a-b.c__d--e:latest');
     expect(() => parseReference('team/a___b')).toThrow(/invalid reference format/);
+  });
+
+  it('names Docker Hub images in the familiar form and finds their registry and repository', () => {
+    for (const r of ['busybox', 'library/busybox', 'docker.io/busybox', 'docker.io/library/busybox', 'index.docker.io/library/busybox:latest']) {
+      expect(normalizeReference(r)).toBe('busybox:latest');
+    }
+    expect(normalizeReference('docker.io/team/app:v1')).toBe('team/app:v1');
+    expect(registryLocation('busybox')).toEqual({ registry: 'docker.io', repository: 'library/busybox' });
+    expect(registryLocation('team/app')).toEqual({ registry: 'docker.io', repository: 'team/app' });
+    expect(registryLocation('127.0.0.1:5000/team/app')).toEqual({ registry: '127.0.0.1:5000', repository: 'team/app' });
+    expect(registryLocation('localhost/app')).toEqual({ registry: 'localhost', repository: 'app' });
   });
 
   it('tells a registry host (with port) from a tag', () => {

@@ -9,6 +9,7 @@ import { createFlags, runFlags } from '../run-flags.js';
 import { createCommand, runCommand } from './run.js';
 import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
 import { imagesCommand, importCommand } from './images.js';
+import { pullCommand } from './pull.js';
 import { versionCommand } from './version.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
@@ -58,6 +59,11 @@ const imagesFlags = defineFlags([
 const importFlags = defineFlags([
   { long: 'change', short: 'c', type: 'stringArray', valueName: 'list', description: 'Apply Dockerfile instruction to the created image' },
   { long: 'message', short: 'm', type: 'string', description: 'Set commit message for imported image' },
+] as const);
+
+const pullFlags = defineFlags([
+  { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable (os/arch[/variant])' },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
 ] as const);
 
 const noFlags = defineFlags([] as const);
@@ -147,6 +153,15 @@ export const COMMANDS: readonly Command[] = [
     maxArgs: 2,
     run: (ctx, p) =>
       importCommand(ctx, { file: p.positionals[0]!, ref: p.positionals[1], changes: p.values.change, message: p.values.message }),
+  }),
+  command({
+    names: ['pull', 'image pull'],
+    usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
+    description: 'Download an image from a registry',
+    flags: pullFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    run: (ctx, p) => pullCommand(ctx, p.positionals[0]!, { platform: p.values.platform, quiet: p.values.quiet }),
   }),
   command({
     names: ['version'],

@@ -7,6 +7,7 @@ import type { CreateOptions } from '../../container/options.js';
 import type { CommandContext } from '../context.js';
 import { toCreateOptions, type createFlags, type runFlags } from '../run-flags.js';
 import type { ParseResult } from '../flags.js';
+import { pullPrinter } from '../pull-progress.js';
 
 export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof runFlags>): Promise<number> {
   const { engine } = ctx;
@@ -16,20 +17,22 @@ export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof
     throw new Error('the input device is not a TTY');
   }
   withTerminalSize(opts);
+  // A missing image is pulled first, with its progress on stderr as docker shows it.
+  const hooks = { onPull: pullPrinter(ctx.err, { terminal: process.stderr.isTTY === true }) };
   if (detach) {
-    const rec = await engine.create(opts);
+    const rec = await engine.create(opts, hooks);
     await engine.start(rec.Id);
     ctx.out(`${rec.Id}\n`);
     return 0;
   }
-  const handle = await engine.run(opts);
+  const handle = await engine.run(opts, hooks);
   return attachTerminal(engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true });
 }
 
 export async function createCommand(ctx: CommandContext, parsed: ParseResult<typeof createFlags>): Promise<number> {
   const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'create');
   withTerminalSize(opts);
-  const rec = await ctx.engine.create(opts);
+  const rec = await ctx.engine.create(opts, { onPull: pullPrinter(ctx.err, { terminal: process.stderr.isTTY === true }) });
   ctx.out(`${rec.Id}\n`);
   return 0;
 }
