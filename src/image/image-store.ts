@@ -228,6 +228,27 @@ export class ImageStore {
     return path.join(this.configsDir, id.slice('sha256:'.length));
   }
 
+  /** The config exactly as stored (its sha256 is the image id): what save and push write out. */
+  async configBytes(id: string): Promise<Buffer> {
+    const bytes = await readFile(this.configFile(id)).catch((err: unknown) => {
+      if (isSystemError(err, 'ENOENT')) throw new NotFoundError(`No such image: ${id}`);
+      throw err;
+    });
+    if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== id) {
+      throw new InternalError(`image ${id} is corrupt: its config does not match its digest`);
+    }
+    return bytes;
+  }
+
+  /** Every `name:tag` and `name@digest` pointing at the image. */
+  async referencesTo(id: string): Promise<{ tags: string[]; digests: string[] }> {
+    const keys = Object.entries(await this.repositories())
+      .filter(([, target]) => target === id)
+      .map(([key]) => key)
+      .sort();
+    return { tags: keys.filter((k) => !k.includes('@')), digests: keys.filter((k) => k.includes('@')) };
+  }
+
   private async byId(id: string, ref: string): Promise<ResolvedImage> {
     // A config is named by its digest: once read and verified, it cannot change, only go away.
     const known = this.verified.get(id);
