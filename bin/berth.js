@@ -37,6 +37,8 @@ function writeCache(script) {
 }
 
 const cachedData = readCache();
+// The bundle must not use import() of a module it does not contain: a script from a code
+// cache has no loader for it on Node 20. Builtins needed late are require()d instead.
 const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));

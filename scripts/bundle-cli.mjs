@@ -22,3 +22,8 @@ await build({
 });
 // A code cache made for an older build must not be offered to V8 (it would reject it anyway).
 rmSync(`${outfile}.cache`, { force: true });
+
+// A code-cached script cannot import() on Node 20 (bin/berth.js): fail the build, not a user's command.
+const { readFileSync } = await import('node:fs');
+const dynamic = /\bimport\((?!\s*\))/.exec(readFileSync(outfile, 'utf8').replace(/\/\/.*$/gm, ''));
+if (dynamic) throw new Error(`${outfile} contains a dynamic import(); require() the module lazily instead`);

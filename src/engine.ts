@@ -12,6 +12,8 @@ import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
 import type { PullEvent, PullOptions, PullResult } from './image/pull.js';
+import { ImageRemover, type RemovalLine } from './image/remove.js';
+import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { ZERO_TIME, type ContainerRecord } from './container/record.js';
@@ -147,6 +149,33 @@ export class Engine {
     // Loaded on demand: the tar writer and friends cost a CLI start that runs a container.
     const { importImage } = await import('./image/import.js');
     return importImage(this.images, this.layers, { ...opts, source });
+  }
+
+  /** `docker tag`: points ref at the image source names; returns the normalised ref. */
+  async tagImage(source: string, ref: string): Promise<string> {
+    return this.images.tag(source, ref);
+  }
+
+  /** `docker rmi`: untags, or deletes the image and the layers nothing else needs. */
+  async removeImage(ref: string, opts: { force?: boolean } = {}): Promise<RemovalLine[]> {
+    return this.containers.locked(() => this.imageRemover().remove(ref, opts));
+  }
+
+  /** `docker image prune [-a]`. */
+  async pruneImages(opts: { all?: boolean } = {}): Promise<{ lines: RemovalLine[]; reclaimed: number }> {
+    return this.containers.locked(() => this.imageRemover().prune(opts));
+  }
+
+  /** `docker history`, shaped as the Engine API's ImageHistoryResponseItem list (newest first). */
+  async imageHistory(ref: string): Promise<ImageHistoryItem[]> {
+    const { id, config } = await this.images.resolve(ref);
+    return imageHistory(id, config, await this.images.referencesTo(id), (chain) => this.layers.info(chain).then((i) => i.size, () => 0));
+  }
+
+  private imageRemover(): ImageRemover {
+    return new ImageRemover(this.images, this.layers, async () =>
+      (await this.containers.list()).map((c) => ({ id: c.Id, image: c.Image, running: c.State.Running, layers: c.Runtime.layers })),
+    );
   }
 
   /** Finds an image; the built-in hello-world is made on first use. */

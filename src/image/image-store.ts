@@ -240,6 +240,46 @@ export class ImageStore {
     return bytes;
   }
 
+  /** Removes one `name:tag` or `name@digest`; returns the key removed, or undefined when there was none. Called under the lock. */
+  async untag(ref: string): Promise<string | undefined> {
+    const key = repositoryKey(ref);
+    const repos = await this.repositories();
+    if (repos[key] === undefined) return undefined;
+    delete repos[key];
+    await writeFileAtomic(this.repositoriesFile, JSON.stringify(repos), 0o600);
+    return key;
+  }
+
+  /**
+   * Deletes an image: every reference to it and its config. Its layers stay (the caller
+   * removes those no other image or container needs). Called under the lock.
+   */
+  async delete(id: string): Promise<string[]> {
+    const repos = await this.repositories();
+    const removed = Object.keys(repos).filter((k) => repos[k] === id);
+    for (const k of removed) delete repos[k];
+    if (removed.length > 0) await writeFileAtomic(this.repositoriesFile, JSON.stringify(repos), 0o600);
+    await unlink(this.configFile(id)).catch((err: unknown) => {
+      if (!isSystemError(err, 'ENOENT')) throw err;
+    });
+    this.verified.delete(id);
+    return removed.sort();
+  }
+
+  /** Whether ref is a stored `name:tag` or `name@digest` (not an id). */
+  async hasReference(ref: string): Promise<boolean> {
+    try {
+      return (await this.repositories())[repositoryKey(ref)] !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The ids of every stored image. */
+  async allIds(): Promise<string[]> {
+    return this.ids();
+  }
+
   /** Every `name:tag` and `name@digest` pointing at the image. */
   async referencesTo(id: string): Promise<{ tags: string[]; digests: string[] }> {
     const keys = Object.entries(await this.repositories())

@@ -8,7 +8,7 @@ import type { CommandContext } from '../context.js';
 import { createFlags, runFlags } from '../run-flags.js';
 import { createCommand, runCommand } from './run.js';
 import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
-import { imagesCommand, importCommand } from './images.js';
+import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { versionCommand } from './version.js';
 
@@ -52,8 +52,27 @@ const startFlags = defineFlags([
 ] as const);
 
 const imagesFlags = defineFlags([
+  { long: 'all', short: 'a', type: 'bool', description: 'Show all images (default hides intermediate images)' },
+  { long: 'digests', type: 'bool', description: 'Show digests' },
+  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (dangling=, reference=, label=, before=, since=)' },
+  { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'table TEMPLATE', 'json', or a TEMPLATE of {{.Field}}s" },
   { long: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
   { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+] as const);
+
+const rmiFlags = defineFlags([
+  { long: 'force', short: 'f', type: 'bool', description: 'Force removal of the image' },
+] as const);
+
+const historyFlags = defineFlags([
+  { long: 'human', short: 'H', type: 'bool', default: true, description: 'Print sizes and dates in human readable format' },
+  { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
+] as const);
+
+const imagePruneFlags = defineFlags([
+  { long: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
+  { long: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
 ] as const);
 
 const importFlags = defineFlags([
@@ -138,11 +157,54 @@ export const COMMANDS: readonly Command[] = [
   }),
   command({
     names: ['images', 'image ls', 'image list'],
-    usage: 'images [OPTIONS]',
+    usage: 'images [OPTIONS] [REPOSITORY[:TAG]]',
     description: 'List images',
     flags: imagesFlags,
+    maxArgs: 1,
+    run: (ctx, p) =>
+      imagesCommand(ctx, {
+        all: p.values.all,
+        quiet: p.values.quiet,
+        noTrunc: p.values['no-trunc'],
+        digests: p.values.digests,
+        // docker images REPO[:TAG] is a reference filter.
+        filters: [...p.values.filter, ...p.positionals.map((r) => `reference=${r}`)],
+        format: p.values.format,
+      }),
+  }),
+  command({
+    names: ['tag', 'image tag'],
+    usage: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
+    description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+    flags: noFlags,
+    minArgs: 2,
+    maxArgs: 2,
+    run: (ctx, p) => tagCommand(ctx, p.positionals[0]!, p.positionals[1]!),
+  }),
+  command({
+    names: ['rmi', 'image rm', 'image remove'],
+    usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Remove one or more images',
+    flags: rmiFlags,
+    minArgs: 1,
+    run: (ctx, p) => rmiCommand(ctx, p.positionals, p.values.force),
+  }),
+  command({
+    names: ['history', 'image history'],
+    usage: 'history [OPTIONS] IMAGE',
+    description: 'Show the history of an image',
+    flags: historyFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    run: (ctx, p) => historyCommand(ctx, p.positionals[0]!, { noTrunc: p.values['no-trunc'], quiet: p.values.quiet, human: p.values.human }),
+  }),
+  command({
+    names: ['image prune'],
+    usage: 'image prune [OPTIONS]',
+    description: 'Remove unused images',
+    flags: imagePruneFlags,
     maxArgs: 0,
-    run: (ctx, p) => imagesCommand(ctx, { quiet: p.values.quiet, noTrunc: p.values['no-trunc'] }),
+    run: (ctx, p) => imagePruneCommand(ctx, { all: p.values.all, force: p.values.force }),
   }),
   command({
     names: ['import', 'image import'],
