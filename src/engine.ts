@@ -48,8 +48,10 @@ export interface EngineOptions {
   cgroupParent?: string;
   /** Registries (`host[:port]`) reachable over plain HTTP besides loopback ones ($BERTH_INSECURE_REGISTRIES, comma-separated). */
   insecureRegistries?: string[];
-  /** Answers registries' auth challenges (credentials); without one, pulls are anonymous. */
+  /** Answers registries' auth challenges. Default: credentials from configDir's config.json (docker's format). */
   registryAuth?: RegistryAuth;
+  /** Where the registry credentials file lives (`config.json`). Default $BERTH_CONFIG, else ~/.berth. */
+  configDir?: string;
 }
 
 /** Hooks for the work create does on the way: pulling a missing image. */
@@ -95,7 +97,8 @@ export class Engine {
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
   private readonly insecureRegistries: string[];
-  private readonly registryAuth: RegistryAuth | undefined;
+  private registryAuth: RegistryAuth | undefined;
+  private readonly configDir: string | undefined;
 
   constructor(opts: EngineOptions = {}) {
     const root = path.resolve(opts.root ?? process.env['BERTH_ROOT'] ?? DEFAULT_ROOT);
@@ -109,6 +112,7 @@ export class Engine {
     this.insecureRegistries =
       opts.insecureRegistries ?? (process.env['BERTH_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     this.registryAuth = opts.registryAuth;
+    this.configDir = opts.configDir;
   }
 
   /**
@@ -117,12 +121,17 @@ export class Engine {
    */
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     // Loaded on demand: a container start does not pay for the registry code.
-    const [{ Puller }, { RegistryClient }] = await Promise.all([import('./image/pull.js'), import('./image/registry/client.js')]);
-    const client = new RegistryClient({
-      insecureRegistries: this.insecureRegistries,
-      userAgent: `berth/${packageVersion()}`,
-      ...(this.registryAuth ? { auth: this.registryAuth } : {}),
-    });
+    const [{ Puller }, { RegistryClient }, { Authenticator }, { credentialsFor, resolveConfigDir }] = await Promise.all([
+      import('./image/pull.js'),
+      import('./image/registry/client.js'),
+      import('./image/registry/auth.js'),
+      import('./image/registry/credentials.js'),
+    ]);
+    const userAgent = `berth/${packageVersion()}`;
+    const configDir = resolveConfigDir(this.configDir);
+    // The credentials file is read only when a registry asks for credentials.
+    this.registryAuth ??= new Authenticator({ credentials: (host) => credentialsFor(configDir, host), userAgent });
+    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent, auth: this.registryAuth });
     return new Puller(this.images, this.layers, client).pull(ref, opts);
   }
 

@@ -3,6 +3,8 @@ import type { Engine } from '../engine.js';
 
 export interface CommandContext {
   engine: Engine;
+  /** The client config dir (registry credentials): --config, $BERTH_CONFIG or ~/.berth. */
+  configDir: string;
   out(text: string): void;
   err(text: string): void;
 }

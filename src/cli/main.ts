@@ -10,11 +10,13 @@ import { renderCommandHelp, renderRootHelp } from './help.js';
 import { COMMANDS, findCommand, type Command } from './commands/index.js';
 import type { CommandContext } from './context.js';
 import { packageVersion } from '../package-root.js';
+import { resolveConfigDir } from '../image/registry/credentials.js';
 
 const globalFlags = defineFlags([
   { long: 'root', type: 'string', valueName: 'string', description: 'Root of berth\'s state (default "/var/lib/berth", env BERTH_ROOT)' },
   { long: 'run-root', type: 'string', valueName: 'string', description: 'Runtime directory for sockets (default "/run/berth", env BERTH_RUN_ROOT)' },
   { long: 'cgroup-parent', type: 'string', valueName: 'string', description: "Parent cgroup for containers (default: berth below berth's own cgroup, env BERTH_CGROUP_PARENT)" },
+  { long: 'config', type: 'string', valueName: 'string', description: 'Location of client config files (default "~/.berth", env BERTH_CONFIG)' },
   { long: 'log-level', short: 'l', type: 'string', valueName: 'string', description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "warn")' },
   { long: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
 ] as const);
@@ -97,13 +99,15 @@ export async function main(argv: string[]): Promise<number> {
     if (countError) throw new FlagError(countError);
 
     const level = globals.values['log-level'] || undefined;
+    const configDir = resolveConfigDir(globals.values.config || undefined);
     const engine = new Engine({
       ...(globals.values.root ? { root: globals.values.root } : {}),
       ...(globals.values['run-root'] ? { runRoot: globals.values['run-root'] } : {}),
       ...(globals.values['cgroup-parent'] ? { cgroupParent: globals.values['cgroup-parent'] } : {}),
       logger: createLogger(level ? { level } : {}),
+      configDir,
     });
-    const ctx: CommandContext = { engine, out, err };
+    const ctx: CommandContext = { engine, out, err, configDir };
     try {
       return await command.run(ctx, parsed);
     } finally {

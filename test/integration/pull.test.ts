@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -214,4 +214,73 @@ describe.skipIf(skipRegistry('berth pull', 'anonymous'))('berth pull', () => {
     expect(down.stderr).toMatch(new RegExp(`^berth: cannot reach registry 127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
     for (const r of [missing, bad, down]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+});
+
+describe.skipIf(skipRegistry('berth pull with credentials', 'token') || skipRegistry('berth pull with credentials', 'basic'))('berth pull with credentials', () => {
+  let t: TestRoot;
+  let work: string;
+  let layer: Buffer;
+  const registries: RegistryFixture[] = [];
+
+  beforeAll(async () => {
+    t = makeTestRoot();
+    work = mkdtempSync('/tmp/berth-it-pullauth-');
+    layer = await busyboxLayer(work);
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+    for (const r of registries) await r.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const auth of ['basic', 'token'] as const) {
+    it(`pulls from a registry with ${auth} auth after login, never showing the password`, async () => {
+      const reg = await startRegistry({ auth, password: 's3cret-pw' });
+      registries.push(reg);
+      const layout = path.join(work, auth);
+      writeOciLayout(layout, { layers: [layer, tarOf({ 'who.txt': `${auth}\n` })], config: { Cmd: ['cat', '/who.txt'] } });
+      await skopeoCopy(`oci:${layout}:latest`, `docker://${reg.host}/private/app:1`, { creds: `${reg.user}:${reg.password}` });
+      const config = path.join(work, `config-${auth}`);
+      // Asynchronous: the token server answers from this very process, which spawnSync would block.
+      const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+        new Promise((resolve) => {
+          const child = spawn(process.execPath, [cliPath, '--root', t.root, '--run-root', t.runRoot, '--config', config, ...args]);
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.stdin.end(input ?? '');
+          child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        });
+
+      const denied = await cli(['pull', `${reg.host}/private/app:1`]);
+      expect(denied.code).toBe(125);
+      expect(denied.stderr).toMatch(/pull access denied for .*private\/app:1.*berth login/);
+
+      const wrong = await cli(['login', '-u', reg.user!, '--password-stdin', reg.host], 'nope\n');
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/unauthorized/);
+      const login = await cli(['login', '-u', reg.user!, '--password-stdin', reg.host], `${reg.password}\n`);
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stdout).toContain('Login Succeeded');
+      const file = path.join(config, 'config.json');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, { auth: string }> };
+      expect(Buffer.from(saved.auths[reg.host]!.auth, 'base64').toString()).toBe(`${reg.user}:${reg.password}`);
+
+      const before = reg.tokensIssued();
+      const pulled = await cli(['-l', 'debug', 'pull', `${reg.host}/private/app:1`]);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      if (auth === 'token') {
+        // Manifest, config and two layers, with one token for the repository's pull scope.
+        expect(reg.tokensIssued() - before).toBe(1);
+      }
+      for (const r of [denied, wrong, login, pulled]) expect(`${r.stdout}${r.stderr}`).not.toContain(reg.password!);
+      expect((await cli(['run', '--rm', `${reg.host}/private/app:1`])).stdout).toBe(`${auth}\n`);
+
+      expect((await cli(['logout', reg.host])).stdout).toBe(`Removing login credentials for ${reg.host}\n`);
+      expect((await cli(['rmi', `${reg.host}/private/app:1`])).code).toBe(0);
+      expect((await cli(['pull', `${reg.host}/private/app:1`])).code).toBe(125);
+    }, 60_000);
+  }
 });

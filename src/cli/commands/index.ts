@@ -10,6 +10,7 @@ import { createCommand, runCommand } from './run.js';
 import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
+import { loginCommand, logoutCommand } from './login.js';
 import { versionCommand } from './version.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
@@ -83,6 +84,12 @@ const importFlags = defineFlags([
 const pullFlags = defineFlags([
   { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable (os/arch[/variant])' },
   { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+] as const);
+
+const loginFlags = defineFlags([
+  { long: 'username', short: 'u', type: 'string', description: 'Username' },
+  { long: 'password', short: 'p', type: 'string', description: 'Password or Personal Access Token (PAT)' },
+  { long: 'password-stdin', type: 'bool', description: 'Take the Password or Personal Access Token (PAT) from stdin' },
 ] as const);
 
 const noFlags = defineFlags([] as const);
@@ -224,6 +231,29 @@ export const COMMANDS: readonly Command[] = [
     minArgs: 1,
     maxArgs: 1,
     run: (ctx, p) => pullCommand(ctx, p.positionals[0]!, { platform: p.values.platform, quiet: p.values.quiet }),
+  }),
+  command({
+    names: ['login'],
+    usage: 'login [OPTIONS] [SERVER]',
+    description: 'Authenticate to a registry (Docker Hub if no server is given)',
+    flags: loginFlags,
+    maxArgs: 1,
+    run: (ctx, p) =>
+      loginCommand(ctx, {
+        server: p.positionals[0],
+        username: p.values.username,
+        password: p.values.password,
+        passwordStdin: p.values['password-stdin'],
+        configDir: ctx.configDir,
+      }),
+  }),
+  command({
+    names: ['logout'],
+    usage: 'logout [SERVER]',
+    description: 'Log out from a registry',
+    flags: noFlags,
+    maxArgs: 1,
+    run: (ctx, p) => logoutCommand(ctx, { server: p.positionals[0], configDir: ctx.configDir }),
   }),
   command({
     names: ['version'],

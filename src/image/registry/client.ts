@@ -5,13 +5,16 @@
  * user listed as insecure (after HTTPS failed, as docker does).
  */
 import { createHash } from 'node:crypto';
-import { InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError, errorMessage } from '../../errors.js';
+import { BerthError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '../../errors.js';
+import { describeFetchFailure } from './auth.js';
 import { DOCKER_HUB, DOCKER_HUB_API } from '../reference.js';
 import { MANIFEST_ACCEPT } from './manifest.js';
 
 /** Answers a registry's `WWW-Authenticate` challenge with an `Authorization` header value. */
 export interface RegistryAuth {
   authorize(challenge: string, scope: string | undefined, registryHost: string): Promise<string | undefined>;
+  /** Forgets a cached answer the registry refused. */
+  invalidate?(authorization: string): void;
 }
 
 export interface RegistryClientOptions {
@@ -110,6 +113,10 @@ export class RegistryClient {
       if (res.status === 401 && this.opts.auth) {
         const challenge = res.headers.get('www-authenticate');
         await res.body?.cancel();
+        if (cached) {
+          this.authorizations.delete(key);
+          this.opts.auth.invalidate?.(cached);
+        }
         if (challenge) {
           const authorization = await this.opts.auth.authorize(challenge, scope, registry);
           if (authorization) {
@@ -119,8 +126,9 @@ export class RegistryClient {
         }
       }
     } catch (err) {
-      if (err instanceof InternalError || err instanceof PermissionDeniedError) throw err;
-      throw new UnavailableError(`cannot reach registry ${registry}: ${describeFetchError(err)}`, { cause: err });
+      // Errors of the token server or the credentials file say themselves what went wrong.
+      if (err instanceof BerthError) throw err;
+      throw new UnavailableError(`cannot reach registry ${registry}: ${describeFetchFailure(err)}`, { cause: err });
     }
     return res;
   }
@@ -175,7 +183,7 @@ export class RegistryClient {
         }
         return;
       } catch (err) {
-        if (attempt + 1 >= RESUME_ATTEMPTS) throw new UnavailableError(`${what}: download failed: ${describeFetchError(err)}`, { cause: err });
+        if (attempt + 1 >= RESUME_ATTEMPTS) throw new UnavailableError(`${what}: download failed: ${describeFetchFailure(err)}`, { cause: err });
       }
     }
   }
@@ -209,11 +217,4 @@ async function readLimited(res: Response, max: number, what: string): Promise<Bu
     }
   }
   return Buffer.concat(chunks);
-}
-
-/** fetch's errors say "fetch failed"; the cause says why. */
-export function describeFetchError(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-  const code = cause && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
-  return [errorMessage(cause ?? err), code && !errorMessage(cause).includes(code) ? `(${code})` : ''].filter((x) => x).join(' ');
 }
