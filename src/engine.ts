@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
 import type { PullEvent, PullOptions, PullResult } from './image/pull.js';
 import { ImageRemover, type RemovalLine } from './image/remove.js';
+import type { LoadOptions } from './image/archive.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
@@ -158,6 +159,21 @@ export class Engine {
     // Loaded on demand: the tar writer and friends cost a CLI start that runs a container.
     const { importImage } = await import('./image/import.js');
     return importImage(this.images, this.layers, { ...opts, source });
+  }
+
+  /**
+   * `docker save`: the images as a docker-archive tar stream (docker load reads it). Every
+   * reference is found before the first byte comes.
+   */
+  async *saveImages(refs: readonly string[]): AsyncGenerator<Buffer> {
+    const { saveImages } = await import('./image/archive.js');
+    yield* saveImages(this.images, this.layers, refs);
+  }
+
+  /** `docker load`: images from a docker-archive (berth's or docker's); returns their ids. */
+  async loadImages(source: AsyncIterable<Uint8Array>, opts: LoadOptions): Promise<string[]> {
+    const { loadImages } = await import('./image/archive.js');
+    return loadImages(this.images, this.layers, source, opts);
   }
 
   /** `docker tag`: points ref at the image source names; returns the normalised ref. */

@@ -67,7 +67,7 @@ describe.skipIf(skipIntegration('image commands'))('image commands', () => {
     ok(['import', '-m', 'a comment', '--change', 'ENV A=1', tar, 'hist:1']);
     const out = ok(['history', 'hist:1']).split('\n');
     expect(out[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-    expect(out[1]).toMatch(/^[0-9a-f]{12}\s+(Less than a second|\d+ seconds) ago\s+.*\d(\.\d+)?[kM]B\s+a comment$/);
+    expect(out[1]).toMatch(/^[0-9a-f]{12}\s+(Less than a second|\d+ seconds?) ago\s+.*\d(\.\d+)?[kM]B\s+a comment$/);
     expect(ok(['history', '-q', '--no-trunc', 'hist:1']).trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
     const raw = ok(['history', '-H=false', 'hist:1']);
     expect(raw).toMatch(/\s\d{5,}\s/);

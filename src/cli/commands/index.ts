@@ -11,6 +11,7 @@ import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, star
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { loginCommand, logoutCommand } from './login.js';
+import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
@@ -90,6 +91,15 @@ const loginFlags = defineFlags([
   { long: 'username', short: 'u', type: 'string', description: 'Username' },
   { long: 'password', short: 'p', type: 'string', description: 'Password or Personal Access Token (PAT)' },
   { long: 'password-stdin', type: 'bool', description: 'Take the Password or Personal Access Token (PAT) from stdin' },
+] as const);
+
+const saveFlags = defineFlags([
+  { long: 'output', short: 'o', type: 'string', valueName: 'string', description: 'Write to a file, instead of STDOUT' },
+] as const);
+
+const loadFlags = defineFlags([
+  { long: 'input', short: 'i', type: 'string', valueName: 'string', description: 'Read from tar archive file, instead of STDIN' },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress the load output' },
 ] as const);
 
 const noFlags = defineFlags([] as const);
@@ -231,6 +241,22 @@ export const COMMANDS: readonly Command[] = [
     minArgs: 1,
     maxArgs: 1,
     run: (ctx, p) => pullCommand(ctx, p.positionals[0]!, { platform: p.values.platform, quiet: p.values.quiet }),
+  }),
+  command({
+    names: ['save', 'image save'],
+    usage: 'save [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+    flags: saveFlags,
+    minArgs: 1,
+    run: (ctx, p) => saveCommand(ctx, { output: p.values.output, refs: p.positionals }),
+  }),
+  command({
+    names: ['load', 'image load'],
+    usage: 'load [OPTIONS]',
+    description: 'Load an image from a tar archive or STDIN',
+    flags: loadFlags,
+    maxArgs: 0,
+    run: (ctx, p) => loadCommand(ctx, { input: p.values.input, quiet: p.values.quiet }),
   }),
   command({
     names: ['login'],
