@@ -14,6 +14,7 @@ import { ContainerStore, CorruptRecordError } from './container/store.js';
 import type { PullEvent, PullOptions, PullResult } from './image/pull.js';
 import { ImageRemover, type RemovalLine } from './image/remove.js';
 import type { LoadOptions } from './image/archive.js';
+import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
@@ -122,17 +123,8 @@ export class Engine {
    */
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     // Loaded on demand: a container start does not pay for the registry code.
-    const [{ Puller }, { RegistryClient }, { Authenticator }, { credentialsFor, resolveConfigDir }] = await Promise.all([
-      import('./image/pull.js'),
-      import('./image/registry/client.js'),
-      import('./image/registry/auth.js'),
-      import('./image/registry/credentials.js'),
-    ]);
-    const userAgent = `berth/${packageVersion()}`;
-    const configDir = resolveConfigDir(this.configDir);
-    // The credentials file is read only when a registry asks for credentials.
-    this.registryAuth ??= new Authenticator({ credentials: (host) => credentialsFor(configDir, host), userAgent });
-    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent, auth: this.registryAuth });
+    const [{ Puller }, { RegistryClient }] = await Promise.all([import('./image/pull.js'), import('./image/registry/client.js')]);
+    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent: `berth/${packageVersion()}`, auth: await this.authForRegistries() });
     return new Puller(this.images, this.layers, client).pull(ref, opts);
   }
 
@@ -161,6 +153,13 @@ export class Engine {
     return importImage(this.images, this.layers, { ...opts, source });
   }
 
+  /** `docker push`: the image ref names to its registry, under that name and tag. */
+  async push(ref: string, onProgress?: (event: PushEvent) => void): Promise<PushResult> {
+    const [{ Pusher }, { RegistryClient }] = await Promise.all([import('./image/push.js'), import('./image/registry/client.js')]);
+    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent: `berth/${packageVersion()}`, auth: await this.authForRegistries() });
+    return new Pusher(this.images, this.layers, client).push(ref, onProgress);
+  }
+
   /**
    * `docker save`: the images as a docker-archive tar stream (docker load reads it). Every
    * reference is found before the first byte comes.
@@ -174,6 +173,19 @@ export class Engine {
   async loadImages(source: AsyncIterable<Uint8Array>, opts: LoadOptions): Promise<string[]> {
     const { loadImages } = await import('./image/archive.js');
     return loadImages(this.images, this.layers, source, opts);
+  }
+
+  /** The registry auth given, or one answering from the credentials file (read only when a registry asks). */
+  private async authForRegistries(): Promise<RegistryAuth> {
+    if (!this.registryAuth) {
+      const [{ Authenticator }, { credentialsFor, resolveConfigDir }] = await Promise.all([
+        import('./image/registry/auth.js'),
+        import('./image/registry/credentials.js'),
+      ]);
+      const configDir = resolveConfigDir(this.configDir);
+      this.registryAuth = new Authenticator({ credentials: (host) => credentialsFor(configDir, host), userAgent: `berth/${packageVersion()}` });
+    }
+    return this.registryAuth;
   }
 
   /** `docker tag`: points ref at the image source names; returns the normalised ref. */

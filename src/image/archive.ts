@@ -114,7 +114,7 @@ function createdSeconds(config: ImageConfig): number {
  * archive verifies: the image gets a new id, as any re-export of its layers would give it.
  * (docker keeps tar-split data beside each layer to rebuild the original bytes instead.)
  */
-function savedConfig(bytes: Buffer, config: ImageConfig, diffIds: readonly string[]): Buffer {
+export function savedConfig(bytes: Buffer, config: ImageConfig, diffIds: readonly string[]): Buffer {
   if (diffIds.every((d, i) => d === config.rootfs.diff_ids[i])) return bytes;
   const raw = JSON.parse(bytes.toString('utf8')) as { rootfs: Record<string, unknown> };
   raw.rootfs = { ...raw.rootfs, diff_ids: diffIds };

@@ -275,6 +275,11 @@ export class ImageStore {
     }
   }
 
+  /** Records `name@digest` for an image (a push gave it that digest). Called under the lock. */
+  async addRepoDigest(ref: string, id: string): Promise<void> {
+    await this.setTag(repositoryKey(ref), id);
+  }
+
   /** The ids of every stored image. */
   async allIds(): Promise<string[]> {
     return this.ids();

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { cliPath, makeTestRoot, type TestRoot } from '../helpers/berth.js';
-import { busyboxLayer, sha256, skopeoCopy, tarOf, writeOciIndexLayout, writeOciLayout } from '../helpers/oci-layout.js';
+import { busyboxTar, cliPath, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { busyboxLayer, sha256, skopeoCopy, skopeoInspect, tarOf, writeOciIndexLayout, writeOciLayout } from '../helpers/oci-layout.js';
 import { skipRegistry, startRegistry, type RegistryFixture } from '../helpers/registry.js';
 
 const layersOf = (t: TestRoot): string[] => {
@@ -195,6 +195,43 @@ describe.skipIf(skipRegistry('berth pull', 'anonymous'))('berth pull', () => {
     expect(t.cli(['run', '--rm', ref('test/big:1'), 'sh', '-c', 'wc -c < /big.bin']).stdout.trim()).toBe(String(24 << 20));
   }, 120_000);
 
+  it('pushes an image that skopeo reads back and another root pulls and runs, skipping and mounting blobs it has', async () => {
+    const tar = busyboxTar(work);
+    expect(t.cli(['import', '--change', 'CMD ["echo", "pushed"]', tar, ref('pushed/app:1')]).code).toBe(0);
+    const r = t.cli(['push', ref('pushed/app:1')]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`The push refers to repository [${ref('pushed/app')}]`);
+    expect(r.stdout).toMatch(/^[0-9a-f]{12}: Pushed$/m);
+    const digest = /^1: digest: (sha256:[0-9a-f]{64}) size: \d+$/m.exec(r.stdout)?.[1];
+    expect(digest).toBeDefined();
+    // skopeo, an independent client, sees the same manifest and can copy the image out.
+    const inspected = await skopeoInspect(`docker://${ref('pushed/app:1')}`);
+    expect(inspected.digest).toBe(digest);
+    await skopeoCopy(`docker://${ref('pushed/app:1')}`, `oci:${path.join(work, 'copied')}:1`);
+
+    const other = makeTestRoot();
+    try {
+      const run = other.cli(['run', '--rm', ref('pushed/app:1')]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe('pushed\n');
+    } finally {
+      await other.cleanup();
+    }
+    const again = t.cli(['push', ref('pushed/app:1')]);
+    expect(again.stdout).toMatch(/^[0-9a-f]{12}: Layer already exists$/m);
+    expect(again.stdout).toContain(`1: digest: ${digest}`);
+
+    // Pulled back, the image is in berth's own layer form: pushed to another repository, its
+    // blobs are the same, and are mounted from the repository its digest names.
+    expect(t.cli(['pull', ref('pushed/app:1')]).code).toBe(0);
+    expect(t.cli(['tag', ref('pushed/app:1'), ref('copy/app:1')]).code).toBe(0);
+    const mounted = t.cli(['push', ref('copy/app:1')]);
+    expect(mounted.code, mounted.stderr).toBe(0);
+    expect(mounted.stdout).toMatch(/^[0-9a-f]{12}: Mounted from pushed\/app$/m);
+    expect(mounted.stdout).toContain(`1: digest: ${digest}`);
+  });
+
   it('says clearly what is wrong with a name, a tag or a registry that is not there', async () => {
     // A port nothing listens on: taken from the kernel, then let go.
     const closedPort = await new Promise<number>((resolve) => {
@@ -277,6 +314,12 @@ describe.skipIf(skipRegistry('berth pull with credentials', 'token') || skipRegi
       }
       for (const r of [denied, wrong, login, pulled]) expect(`${r.stdout}${r.stderr}`).not.toContain(reg.password!);
       expect((await cli(['run', '--rm', `${reg.host}/private/app:1`])).stdout).toBe(`${auth}\n`);
+
+      // Push needs the login as well.
+      expect((await cli(['tag', `${reg.host}/private/app:1`, `${reg.host}/private/pushed:1`])).code).toBe(0);
+      const pushed = await cli(['push', `${reg.host}/private/pushed:1`]);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      expect(pushed.stdout).toMatch(/1: digest: sha256:/);
 
       expect((await cli(['logout', reg.host])).stdout).toBe(`Removing login credentials for ${reg.host}\n`);
       expect((await cli(['rmi', `${reg.host}/private/app:1`])).code).toBe(0);

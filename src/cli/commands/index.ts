@@ -10,6 +10,7 @@ import { createCommand, runCommand } from './run.js';
 import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
@@ -100,6 +101,10 @@ const saveFlags = defineFlags([
 const loadFlags = defineFlags([
   { long: 'input', short: 'i', type: 'string', valueName: 'string', description: 'Read from tar archive file, instead of STDIN' },
   { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress the load output' },
+] as const);
+
+const pushFlags = defineFlags([
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
 ] as const);
 
 const noFlags = defineFlags([] as const);
@@ -241,6 +246,15 @@ export const COMMANDS: readonly Command[] = [
     minArgs: 1,
     maxArgs: 1,
     run: (ctx, p) => pullCommand(ctx, p.positionals[0]!, { platform: p.values.platform, quiet: p.values.quiet }),
+  }),
+  command({
+    names: ['push', 'image push'],
+    usage: 'push [OPTIONS] NAME[:TAG]',
+    description: 'Upload an image to a registry',
+    flags: pushFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    run: (ctx, p) => pushCommand(ctx, p.positionals[0]!, { quiet: p.values.quiet }),
   }),
   command({
     names: ['save', 'image save'],

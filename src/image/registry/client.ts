@@ -25,6 +25,12 @@ export interface RegistryClientOptions {
   fetch?: typeof fetch;
 }
 
+export interface RequestSpec {
+  method?: string;
+  /** Made anew for each attempt: a body that answered an auth challenge cannot be read again. */
+  body?: () => BodyInit;
+}
+
 export interface FetchedManifest {
   bytes: Buffer;
   /** sha256 of the bytes: what the manifest is called by digest. */
@@ -83,8 +89,15 @@ export class RegistryClient {
     return isLoopbackHost(host) || this.insecure.has(host);
   }
 
-  private async send(host: string, path: string, headers: Record<string, string>): Promise<Response> {
-    const init = (): RequestInit => ({ headers: { 'User-Agent': this.opts.userAgent ?? 'berth', ...headers }, redirect: 'follow' });
+  private async send(host: string, path: string, headers: Record<string, string>, request: RequestSpec = {}): Promise<Response> {
+    const init = (): RequestInit => ({
+      method: request.method ?? 'GET',
+      headers: { 'User-Agent': this.opts.userAgent ?? 'berth', ...headers },
+      redirect: 'follow',
+      ...(request.body ? { body: request.body(), duplex: 'half' } : {}),
+    });
+    // An upload's Location may be a whole URL (on another host, even).
+    if (/^https?:\/\//.test(path)) return this.fetchFn(path, init());
     const known = this.schemes.get(host);
     if (known) return this.fetchFn(`${known}://${host}${path}`, init());
     try {
@@ -103,13 +116,13 @@ export class RegistryClient {
    * A GET with the registry's auth: a 401 is answered once through the challenge, and
    * the header that worked is kept for the next request of the same scope.
    */
-  private async get(registry: string, path: string, scope: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async get(registry: string, path: string, scope: string, headers: Record<string, string> = {}, request: RequestSpec = {}): Promise<Response> {
     const host = RegistryClient.apiHost(registry);
     const key = `${host} ${scope}`;
     const cached = this.authorizations.get(key);
     let res: Response;
     try {
-      res = await this.send(host, path, cached ? { ...headers, Authorization: cached } : headers);
+      res = await this.send(host, path, cached ? { ...headers, Authorization: cached } : headers, request);
       if (res.status === 401 && this.opts.auth) {
         const challenge = res.headers.get('www-authenticate');
         await res.body?.cancel();
@@ -120,7 +133,7 @@ export class RegistryClient {
         if (challenge) {
           const authorization = await this.opts.auth.authorize(challenge, scope, registry);
           if (authorization) {
-            res = await this.send(host, path, { ...headers, Authorization: authorization });
+            res = await this.send(host, path, { ...headers, Authorization: authorization }, request);
             if (res.status !== 401) this.authorizations.set(key, authorization);
           }
         }
@@ -131,6 +144,19 @@ export class RegistryClient {
       throw new UnavailableError(`cannot reach registry ${registry}: ${describeFetchFailure(err)}`, { cause: err });
     }
     return res;
+  }
+
+  /** Any request with the registry's auth; for pushes (scope `repository:NAME:pull,push`). */
+  async request(registry: string, path: string, scope: string, headers: Record<string, string>, request: RequestSpec): Promise<Response> {
+    return this.get(registry, path, scope, headers, request);
+  }
+
+  /** The URL path (or whole URL) a registry answered in Location, with `extra` query parameters added. */
+  static withQuery(location: string, extra: Record<string, string>): string {
+    const base = /^https?:\/\//.test(location) ? undefined : 'http://registry.invalid';
+    const url = new URL(location, base);
+    for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
+    return base ? `${url.pathname}${url.search}` : url.toString();
   }
 
   /** The manifest of repository at a tag or digest, verified against the digest when one was asked for. */
@@ -188,7 +214,7 @@ export class RegistryClient {
     }
   }
 
-  private async httpError(res: Response, what: string, kind: 'manifest' | 'blob'): Promise<Error> {
+  async httpError(res: Response, what: string, kind: 'manifest' | 'blob'): Promise<Error> {
     const detail = await registryErrorText(res);
     if (res.status === 404) {
       return new NotFoundError(kind === 'manifest' ? `manifest for ${what} not found: ${detail}` : `${what} not found: ${detail}`);
