@@ -3,6 +3,7 @@
  * It wires the image store, layer store, cgroups and supervisor together.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -60,6 +61,35 @@ export interface EngineOptions {
 export interface CreateHooks {
   /** Called before a missing image is pulled, then with the pull's progress. */
   onPull?: (event: PullEvent | { kind: 'missing'; reference: string }) => void;
+}
+
+export interface UsageLine {
+  total: number;
+  active: number;
+  /** Bytes. */
+  size: number;
+  reclaimable: number;
+}
+
+export interface DiskUsage {
+  images: UsageLine;
+  containers: UsageLine;
+}
+
+/** Bytes of regular files below dir (not following symlinks); 0 when it does not exist. */
+async function treeSize(dir: string): Promise<number> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir, { recursive: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const st = await lstat(path.join(dir, e)).catch(() => undefined);
+    if (st?.isFile()) total += st.size;
+  }
+  return total;
 }
 
 export interface RunHandle {
@@ -186,6 +216,48 @@ export class Engine {
       this.registryAuth = new Authenticator({ credentials: (host) => credentialsFor(configDir, host), userAgent: `berth/${packageVersion()}` });
     }
     return this.registryAuth;
+  }
+
+  /**
+   * `docker system df`: images (layers shared between images counted once; reclaimable =
+   * layers no container's image needs) and containers (their writable layers; reclaimable =
+   * those of containers not running).
+   */
+  async diskUsage(): Promise<DiskUsage> {
+    const containers = await this.list({ all: true });
+    const usedImages = new Set(containers.map((c) => c.Image));
+    const layerSize = new Map<string, number>();
+    const neededLayers = new Set<string>();
+    const ids = await this.images.allIds();
+    for (const id of ids) {
+      const { config } = await this.images.resolve(id);
+      for (const chain of chainIds(config.rootfs.diff_ids)) {
+        if (!layerSize.has(chain)) layerSize.set(chain, (await this.layers.info(chain).catch(() => undefined))?.size ?? 0);
+        if (usedImages.has(id)) neededLayers.add(chain);
+      }
+    }
+    const sum = (xs: Iterable<number>): number => [...xs].reduce((a, b) => a + b, 0);
+    let containerSize = 0;
+    let containerReclaimable = 0;
+    for (const c of containers) {
+      const size = await treeSize(path.join(this.containers.dir(c.Id), 'upper'));
+      containerSize += size;
+      if (!c.State.Running) containerReclaimable += size;
+    }
+    return {
+      images: {
+        total: ids.length,
+        active: ids.filter((id) => usedImages.has(id)).length,
+        size: sum(layerSize.values()),
+        reclaimable: sum([...layerSize].filter(([chain]) => !neededLayers.has(chain)).map(([, s]) => s)),
+      },
+      containers: {
+        total: containers.length,
+        active: containers.filter((c) => c.State.Running).length,
+        size: containerSize,
+        reclaimable: containerReclaimable,
+      },
+    };
   }
 
   /** `docker tag`: points ref at the image source names; returns the normalised ref. */

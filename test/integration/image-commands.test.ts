@@ -96,6 +96,20 @@ describe.skipIf(skipIntegration('image commands'))('image commands', () => {
     ok(['rmi', 'filtered/app:v1']);
   });
 
+  it('shows disk usage as docker system df does', () => {
+    const c = ok(['create', img, 'sh', '-c', 'true']).trim();
+    const df = ok(['system', 'df']).split('\n');
+    expect(df[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+    const images = df.find((l) => l.startsWith('Images'))!.split(/\s{2,}/);
+    expect(Number(images[1])).toBeGreaterThanOrEqual(1);
+    expect(images[2]).toBe('1');
+    // busybox is a megabyte or more, and in use: not all of it is reclaimable.
+    expect(images[3]).toMatch(/MB$/);
+    expect(df.find((l) => l.startsWith('Containers'))).toMatch(/^Containers\s+1\s+0\s+/);
+    expect(df).toContainEqual(expect.stringMatching(/^Local Volumes\s+0\s+0\s+0B\s+0B$/));
+    ok(['rm', c]);
+  });
+
   it('prunes dangling images, and with -a every unused one, after asking', () => {
     // An image made dangling by moving its only tag to a newer one.
     const layersBefore = layers();

@@ -11,6 +11,7 @@ import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, star
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
+import { systemDfCommand } from './system.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
@@ -294,6 +295,14 @@ export const COMMANDS: readonly Command[] = [
     flags: noFlags,
     maxArgs: 1,
     run: (ctx, p) => logoutCommand(ctx, { server: p.positionals[0], configDir: ctx.configDir }),
+  }),
+  command({
+    names: ['system df'],
+    usage: 'system df',
+    description: 'Show berth disk usage',
+    flags: noFlags,
+    maxArgs: 0,
+    run: (ctx) => systemDfCommand(ctx),
   }),
   command({
     names: ['version'],
