@@ -4,10 +4,9 @@
  * names is in place. A blob the registry has is not sent again; one it has in another
  * repository of the same registry is mounted from there.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { InvalidArgumentError, UnavailableError } from '../errors.js';
@@ -18,7 +17,7 @@ import { ownerTag } from '../util/owner-tag.js';
 import { savedConfig } from './archive.js';
 import type { ImageStore } from './image-store.js';
 import { parseReference, registryLocation } from './reference.js';
-import { RegistryClient } from './registry/client.js';
+import { RegistryClient, sha256Digest } from './registry/client.js';
 import { MEDIA } from './registry/manifest.js';
 
 export type PushEvent =
@@ -80,7 +79,7 @@ export class Pusher {
         diffIds.push(diffId);
       }
       const configBytes = savedConfig(await this.images.configBytes(id), config, diffIds);
-      const configBlob: Blob = { digest: sha256(configBytes), size: configBytes.length, bytes: configBytes };
+      const configBlob: Blob = { digest: sha256Digest(configBytes), size: configBytes.length, bytes: configBytes };
 
       for (const [i, blob] of layerBlobs.entries()) {
         const progressId = short(config.rootfs.diff_ids[i]!);
@@ -99,7 +98,7 @@ export class Pusher {
           layers: layerBlobs.map((b) => ({ mediaType: DOCKER_LAYER, size: b.size, digest: b.digest })),
         }),
       );
-      const digest = sha256(manifest);
+      const digest = sha256Digest(manifest);
       const res = await this.client.request(registry, `/v2/${repository}/manifests/${tag}`, scope, { 'Content-Type': MEDIA.dockerManifest }, { method: 'PUT', body: () => new Uint8Array(manifest) });
       if (!res.ok) throw await this.client.httpError(res, `${parsed.name}:${tag}`, 'manifest');
       await res.body?.cancel();
@@ -169,10 +168,6 @@ export class Pusher {
     if (put.status !== 201) throw await this.client.httpError(put, what, 'blob');
     return 'Pushed';
   }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 async function* countingStream(file: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
