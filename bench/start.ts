@@ -4,21 +4,16 @@
  * bundle with the same rootfs, plus the library path (engine.run in a warm process).
  * Prints medians and ratios (berth ÷ peer). Run as root: `npm run bench:start`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { busyboxTar } from '../test/helpers/berth.js';
 import { repoRoot } from '../test/helpers/env.js';
+import { ensureDocker, median, ownMemoryCgroup, startDockerd, stopDockerd, type Dockerd } from './peers.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const cli = path.join(repoRoot, 'bin', 'berth.js');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function must(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env });
@@ -37,41 +32,6 @@ function timeRuns(label: string, cmd: string, args: string[], env?: NodeJS.Proce
   const m = median(times);
   console.log(`${label.padEnd(34)} median ${m.toFixed(1)} ms over ${RUNS} runs`);
   return m;
-}
-
-/** The memory cgroup this process is in: peers' cgroups go below it, never at a root. */
-function ownMemoryCgroup(): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /:memory:/.test(l) || l.startsWith('0::'));
-  return line?.split(':')[2] ?? '/';
-}
-
-function ensureDocker(): boolean {
-  if (existsSync('/usr/sbin/dockerd') || existsSync('/usr/bin/dockerd')) return true;
-  console.log('dockerd is not installed; installing Debian docker.io …');
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', 'docker.io'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status === 0;
-}
-
-async function startDockerd(dir: string): Promise<{ proc: ChildProcess; host: string }> {
-  const sock = path.join(dir, 'docker.sock');
-  const host = `unix://${sock}`;
-  const proc = spawn(
-    'dockerd',
-    [
-      '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'docker.pid'),
-      '-H', host, '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
-      '--cgroup-parent', `${ownMemoryCgroup().replace(/\/$/, '')}/docker-bench`, '--storage-driver', 'overlay2',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  for (let i = 0; i < 150; i++) {
-    if (spawnSync('docker', ['-H', host, 'version'], { stdio: 'ignore' }).status === 0) return { proc, host };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill('SIGTERM');
-  throw new Error(`dockerd did not start:\n${log.slice(-2000)}`);
 }
 
 function runcBundle(dir: string, tar: string): string | undefined {
@@ -100,7 +60,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync('/tmp/berth-bench-');
   const root = path.join(dir, 'berth');
   const berth = (...args: string[]): string[] => [cli, '--root', root, '--run-root', path.join(root, 'run'), ...args];
-  let dockerd: { proc: ChildProcess; host: string } | undefined;
+  let dockerd: Dockerd | undefined;
   try {
     const tar = busyboxTar(dir);
     must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
@@ -145,10 +105,7 @@ async function main(): Promise<void> {
     if (results['runc']) console.log(`berth ÷ runc:   ${(results['berth']! / results['runc']).toFixed(2)}`);
     if (results['docker']) console.log(`library ÷ docker: ${(results['library'] / results['docker']).toFixed(2)}`);
   } finally {
-    if (dockerd) {
-      dockerd.proc.kill('SIGTERM');
-      await new Promise((r) => dockerd!.proc.once('exit', r));
-    }
+    if (dockerd) await stopDockerd(dockerd);
     for (const name of ['runc-bench', 'docker-bench']) {
       for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd']) {
         const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), name);
