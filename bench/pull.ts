@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     console.log(`berth ÷ local limit: ${(results['berth'] / results['local']).toFixed(2)}`);
   } finally {
     if (dockerd) await stopDockerd(dockerd);
-    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', '']) {
+    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified', '']) {
       const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), 'docker-bench');
       spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
     }

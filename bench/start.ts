@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   } finally {
     if (dockerd) await stopDockerd(dockerd);
     for (const name of ['runc-bench', 'docker-bench']) {
-      for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd']) {
+      for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified']) {
         const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), name);
         spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
       }
