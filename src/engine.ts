@@ -17,7 +17,7 @@ import { ImageRemover, type RemovalLine } from './image/remove.js';
 import type { LoadOptions } from './image/archive.js';
 import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
-import type { RegistryAuth } from './image/registry/client.js';
+import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { ZERO_TIME, type ContainerRecord } from './container/record.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -128,7 +128,7 @@ export class Engine {
   private readonly defaultCgroupParent: string | undefined;
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
-  private readonly insecureRegistries: string[];
+  private readonly insecureRegistries: string[] | undefined;
   private registryAuth: RegistryAuth | undefined;
   private readonly configDir: string | undefined;
 
@@ -141,8 +141,7 @@ export class Engine {
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
-    this.insecureRegistries =
-      opts.insecureRegistries ?? (process.env['BERTH_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    this.insecureRegistries = opts.insecureRegistries;
     this.registryAuth = opts.registryAuth;
     this.configDir = opts.configDir;
   }
@@ -153,8 +152,8 @@ export class Engine {
    */
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     // Loaded on demand: a container start does not pay for the registry code.
-    const [{ Puller }, { RegistryClient }] = await Promise.all([import('./image/pull.js'), import('./image/registry/client.js')]);
-    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent: `berth/${packageVersion()}`, auth: await this.authForRegistries() });
+    const { Puller } = await import('./image/pull.js');
+    const client = await this.registryClient();
     return new Puller(this.images, this.layers, client).pull(ref, opts);
   }
 
@@ -185,8 +184,8 @@ export class Engine {
 
   /** `docker push`: the image ref names to its registry, under that name and tag. */
   async push(ref: string, onProgress?: (event: PushEvent) => void): Promise<PushResult> {
-    const [{ Pusher }, { RegistryClient }] = await Promise.all([import('./image/push.js'), import('./image/registry/client.js')]);
-    const client = new RegistryClient({ insecureRegistries: this.insecureRegistries, userAgent: `berth/${packageVersion()}`, auth: await this.authForRegistries() });
+    const { Pusher } = await import('./image/push.js');
+    const client = await this.registryClient();
     return new Pusher(this.images, this.layers, client).push(ref, onProgress);
   }
 
@@ -203,6 +202,16 @@ export class Engine {
   async loadImages(source: AsyncIterable<Uint8Array>, opts: LoadOptions): Promise<string[]> {
     const { loadImages } = await import('./image/archive.js');
     return loadImages(this.images, this.layers, source, opts);
+  }
+
+  /** A registry client with this engine's insecure registries and auth (the registry code loads on first use). */
+  private async registryClient(): Promise<RegistryClient> {
+    const { RegistryClient, insecureRegistriesFromEnv } = await import('./image/registry/client.js');
+    return new RegistryClient({
+      insecureRegistries: this.insecureRegistries ?? insecureRegistriesFromEnv(),
+      userAgent: `berth/${packageVersion()}`,
+      auth: await this.authForRegistries(),
+    });
   }
 
   /** The registry auth given, or one answering from the credentials file (read only when a registry asks). */

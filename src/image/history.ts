@@ -4,7 +4,7 @@
  * others `<missing>` (their intermediate images are not stored).
  */
 import { chainIds } from '../storage/chain-id.js';
-import type { ImageConfig } from './config.js';
+import type { HistoryEntry, ImageConfig } from './config.js';
 
 /** The Engine API's ImageHistoryResponseItem. */
 export interface ImageHistoryItem {
@@ -28,8 +28,7 @@ export async function imageHistory(
   const entries = config.history && config.history.length > 0 ? config.history : chains.map(() => ({}));
   const items: ImageHistoryItem[] = [];
   let layer = 0;
-  for (const entry of entries) {
-    const e = entry as { created?: string; created_by?: string; comment?: string; empty_layer?: boolean };
+  for (const e of entries as HistoryEntry[]) {
     let size = 0;
     if (!e.empty_layer && layer < chains.length) size = await layerSize(chains[layer++]!);
     items.push({

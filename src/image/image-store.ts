@@ -229,9 +229,9 @@ export class ImageStore {
   }
 
   /** The config exactly as stored (its sha256 is the image id): what save and push write out. */
-  async configBytes(id: string): Promise<Buffer> {
+  async configBytes(id: string, ref: string = id): Promise<Buffer> {
     const bytes = await readFile(this.configFile(id)).catch((err: unknown) => {
-      if (isSystemError(err, 'ENOENT')) throw new NotFoundError(`No such image: ${id}`);
+      if (isSystemError(err, 'ENOENT')) throw new NotFoundError(`No such image: ${ref}`);
       throw err;
     });
     if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== id) {
@@ -298,16 +298,7 @@ export class ImageStore {
     // A config is named by its digest: once read and verified, it cannot change, only go away.
     const known = this.verified.get(id);
     if (known && existsSync(this.configFile(id))) return { id, config: structuredClone(known) };
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.configFile(id));
-    } catch (err) {
-      if (isSystemError(err, 'ENOENT')) throw new NotFoundError(`No such image: ${ref}`);
-      throw err;
-    }
-    if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== id) {
-      throw new InternalError(`image ${id} is corrupt: its config does not match its digest`);
-    }
+    const bytes = await this.configBytes(id, ref);
     const config = parseImageConfigBytes(bytes, `config of image ${id}`);
     this.verified.set(id, structuredClone(config));
     return { id, config };

@@ -57,7 +57,8 @@ export class ImageRemover {
         }
         // Forced: the names go, the image stays (dangling) for the containers made from it.
         const lines: RemovalLine[] = [];
-        for (const key of [...(await this.images.referencesTo(id)).tags, ...(await this.images.referencesTo(id)).digests]) {
+        const refs = await this.images.referencesTo(id);
+        for (const key of [...refs.tags, ...refs.digests]) {
           if (await this.images.untag(key)) lines.push({ Untagged: key });
         }
         return lines;

@@ -56,7 +56,7 @@ const startFlags = defineFlags([
 ] as const);
 
 const imagesFlags = defineFlags([
-  { long: 'all', short: 'a', type: 'bool', description: 'Show all images (default hides intermediate images)' },
+  { long: 'all', short: 'a', type: 'bool', description: 'Show all images (berth keeps no intermediate images, so this lists the same)' },
   { long: 'digests', type: 'bool', description: 'Show digests' },
   { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (dangling=, reference=, label=, before=, since=)' },
   { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'table TEMPLATE', 'json', or a TEMPLATE of {{.Field}}s" },

@@ -9,7 +9,7 @@ import type { CommandContext } from '../context.js';
 import { BerthError, InvalidArgumentError, PermissionDeniedError } from '../../errors.js';
 import { packageVersion } from '../../package-root.js';
 import type { RegistryCredentials } from '../../image/registry/auth.js';
-import { isLoopbackHost } from '../../image/registry/client.js';
+import { insecureRegistriesFromEnv, isLoopbackHost } from '../../image/registry/client.js';
 import {
   DOCKER_HUB_AUTH_KEY,
   configFilePath,
@@ -46,7 +46,7 @@ const HUB_PROMPT =
   "Log in with your Docker ID or email address to push and pull images from Docker Hub. If you don't have a Docker ID, head over to https://hub.docker.com/ to create one.\n";
 
 function defaultInsecure(host: string): boolean {
-  const listed = (process.env['BERTH_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim());
+  const listed = insecureRegistriesFromEnv();
   return isLoopbackHost(host) || listed.includes(host);
 }
 

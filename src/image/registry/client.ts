@@ -42,6 +42,14 @@ export interface FetchedManifest {
 const MAX_MANIFEST_BYTES = 4 << 20;
 const RESUME_ATTEMPTS = 3;
 
+/** `$BERTH_INSECURE_REGISTRIES`: comma-separated `host[:port]`s that may be reached over plain HTTP. */
+export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['BERTH_INSECURE_REGISTRIES'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 export function isLoopbackHost(host: string): boolean {
   const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
