@@ -514,16 +514,7 @@ describe.skipIf(skipDocker('save and load against dockerd'))('save and load agai
 
 // ---- the CLI binary --------------------------------------------------------
 
-/** save and load are reachable through the CLI binary only once registered in src/cli/commands/index.ts (and bundled). */
-function skipCli(suite: string): boolean {
-  if (skipIntegration(suite)) return true;
-  const r = spawnSync(process.execPath, [cliPath, 'save', '--help'], { encoding: 'utf8' });
-  const registered = r.status === 0 && r.stdout.includes('save');
-  if (!registered) process.stderr.write(`SKIPPED ${suite}: the CLI binary has no save command yet (register it in src/cli/commands/index.ts and run npm run prepare)\n`);
-  return !registered;
-}
-
-describe.skipIf(skipCli('berth save and load (CLI)'))('berth save and load (CLI)', () => {
+describe.skipIf(skipIntegration('berth save and load (CLI)'))('berth save and load (CLI)', () => {
   let src: TestRoot;
   let dst: TestRoot;
   let work: string;
