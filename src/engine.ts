@@ -19,7 +19,8 @@ import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
-import { ZERO_TIME, type ContainerRecord } from './container/record.js';
+import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
+import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
 import { etcFiles } from './container/etc-files.js';
 import { buildShimSpec, mergeEnv } from './runtime/container-spec.js';
@@ -113,6 +114,17 @@ const exitRecordSchema = z.object({
   error: z.string().nullable().optional(),
 });
 
+
+/**
+ * The container's health check: --health-* fields override the image's HEALTHCHECK field by
+ * field, as docker merges them; a Test of ["NONE"] (--no-healthcheck) disables it.
+ */
+function healthcheckFor(given: HealthConfig | undefined, image: ContainerConfig['Healthcheck']): { Healthcheck?: HealthConfig } {
+  const test = given && given.Test.length > 0 ? given.Test : (image?.Test ?? []);
+  if (test.length === 0 || test[0] === 'NONE') return {};
+  const pick = (k: 'Interval' | 'Timeout' | 'StartPeriod' | 'Retries'): number => (given?.[k] ? given[k] : (image?.[k] ?? 0));
+  return { Healthcheck: { Test: test, Interval: pick('Interval'), Timeout: pick('Timeout'), StartPeriod: pick('StartPeriod'), Retries: pick('Retries') } };
+}
 
 /** The CLI script the supervisor runs to clean up after a container exits. */
 function cliScript(): string {
@@ -370,6 +382,9 @@ export class Engine {
           OpenStdin: o.openStdin,
           Labels: { ...(ic.Labels ?? {}), ...o.labels },
           Image: o.image,
+          StopSignal: o.stopSignal ?? ic.StopSignal ?? '',
+          StopTimeout: o.stopTimeout ?? null,
+          ...healthcheckFor(o.healthcheck, ic.Healthcheck),
         },
         HostConfig: {
           Memory: o.memory,
@@ -383,6 +398,8 @@ export class Engine {
           Privileged: o.privileged,
           AutoRemove: o.autoRemove,
           ...(o.consoleSize ? { ConsoleSize: o.consoleSize } : {}),
+          RestartPolicy: o.restartPolicy,
+          LogConfig: o.logConfig,
         },
         State: {
           Status: 'created',
@@ -393,7 +410,11 @@ export class Engine {
           Error: '',
           StartedAt: ZERO_TIME,
           FinishedAt: ZERO_TIME,
+          Paused: false,
+          Restarting: false,
+          Dead: false,
         },
+        RestartCount: 0,
         Runtime: { layers, shim: null, process: null, cgroup: null },
       };
       const dir = this.containers.dir(id);

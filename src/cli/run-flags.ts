@@ -5,7 +5,7 @@
 import { createOptionsSchema, type CreateOptions } from '../container/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FlagError, defineFlags, invalidArgument, type FlagSpec, type FlagValues } from './flags.js';
-import { parseBytes, parseCpus, parseEnvArg, parseEnvFile, type HostEnv } from './units.js';
+import { parseBytes, parseCpus, parseDuration, parseEnvArg, parseEnvFile, parseRestartPolicy, type HostEnv } from './units.js';
 
 type NetworkMode = NonNullable<CreateOptions['networkMode']>;
 // Read from the schema so the flag accepts a new mode as soon as the library does.
@@ -81,6 +81,23 @@ export const createFlags = defineFlags([
     description: 'Set meta data on a container',
     validate: (v: string) => void parseLabelArg(v),
   },
+  {
+    long: 'restart',
+    type: 'string',
+    default: 'no',
+    description: 'Restart policy to apply when a container exits',
+    validate: (v: string) => void parseRestartPolicy(v),
+  },
+  { long: 'log-driver', type: 'string', description: 'Logging driver for the container (json-file or none)' },
+  { long: 'log-opt', type: 'stringArray', valueName: 'list', description: 'Log driver options (json-file: max-size, max-file)' },
+  { long: 'health-cmd', type: 'string', valueName: 'string', description: 'Command to run to check health' },
+  { long: 'health-interval', type: 'string', valueName: 'duration', description: 'Time between running the check (ms|s|m|h) (default 0s)', validate: (v: string) => void parseDuration(v) },
+  { long: 'health-timeout', type: 'string', valueName: 'duration', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', validate: (v: string) => void parseDuration(v) },
+  { long: 'health-start-period', type: 'string', valueName: 'duration', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', validate: (v: string) => void parseDuration(v) },
+  { long: 'health-retries', type: 'int', description: 'Consecutive failures needed to report unhealthy' },
+  { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
+  { long: 'stop-signal', type: 'string', description: 'Signal to stop the container' },
+  { long: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
   // docker's help flag is hidden: -h belongs to --hostname here.
   { long: 'help', type: 'bool', hidden: true, description: 'Print usage' },
 ]);
@@ -134,12 +151,55 @@ export function toCreateOptions(
   if (v.user !== '') options.user = v.user;
   if (v.hostname !== '') options.hostname = v.hostname;
   if (v['cgroup-parent'] !== '') options.cgroupParent = v['cgroup-parent'];
+  if (parsed.changed.has('restart')) {
+    options.restartPolicy = convert('restart', v.restart, parseRestartPolicy);
+    if (options.restartPolicy.Name !== 'no' && v.rm) throw new FlagError('Conflicting options: --restart and --rm');
+  }
+  if (v['log-driver'] !== '' || v['log-opt'].length > 0) {
+    const driver = v['log-driver'] === '' ? 'json-file' : v['log-driver'];
+    if (driver !== 'json-file' && driver !== 'none') throw invalidArgument(spec('log-driver'), driver, 'berth has the json-file and none log drivers');
+    options.logConfig = { Type: driver, Config: Object.fromEntries(v['log-opt'].map((o) => convert('log-opt', o, parseKeyValue))) };
+  }
+  const healthcheck = healthcheckOptions(parsed);
+  if (healthcheck) options.healthcheck = healthcheck;
+  if (v['stop-signal'] !== '') options.stopSignal = v['stop-signal'];
+  if (parsed.changed.has('stop-timeout')) options.stopTimeout = v['stop-timeout'];
   if (v.network !== '') {
     const network = v.network;
     if (!isNetworkMode(network)) throw invalidArgument(spec('network'), network, UNSUPPORTED_NETWORK);
     options.networkMode = network;
   }
   return options;
+}
+
+function parseKeyValue(arg: string): [string, string] {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`invalid key/value pair format: ${arg}`);
+  return [arg.slice(0, eq), arg.slice(eq + 1)];
+}
+
+/** The --health-* flags as docker's HealthConfig; --no-healthcheck is Test ["NONE"]. */
+function healthcheckOptions(parsed: ParsedCreateFlags): CreateOptions['healthcheck'] {
+  const v = parsed.values;
+  const tuning = ['health-interval', 'health-timeout', 'health-start-period', 'health-retries'].some((f) => parsed.changed.has(f));
+  if (v['no-healthcheck']) {
+    if (v['health-cmd'] !== '' || tuning) throw new FlagError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (v['health-cmd'] === '' && !tuning) return undefined;
+  if (v['health-retries'] < 0) throw new FlagError('--health-retries cannot be negative');
+  const duration = (long: 'health-interval' | 'health-timeout' | 'health-start-period'): number => {
+    const ns = v[long] === '' ? 0 : convert(long, v[long], parseDuration);
+    if (ns !== 0 && ns < 1e6) throw new FlagError(`--${long} cannot be less than 1ms`);
+    return ns;
+  };
+  return {
+    Test: v['health-cmd'] === '' ? [] : ['CMD-SHELL', v['health-cmd']],
+    Interval: duration('health-interval'),
+    Timeout: duration('health-timeout'),
+    StartPeriod: duration('health-start-period'),
+    Retries: v['health-retries'],
+  };
 }
 
 /** docker's order: every --env-file in turn, then -e, so -e overrides a file. */

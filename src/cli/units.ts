@@ -169,3 +169,43 @@ function envFileEntry(line: string, hostEnv: HostEnv): string | undefined {
   const value = hostEnv[name];
   return value === undefined ? undefined : `${name}=${value}`;
 }
+
+const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** A Go duration as docker's flags take it ("30s", "1m30s", "1.5h", "0"), in nanoseconds. */
+export function parseDuration(value: string): number {
+  if (value === '0') return 0;
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < value.length) {
+    part.lastIndex = at;
+    const m = part.exec(value);
+    if (m === null) throw refuse(`time: invalid duration "${value}"`);
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    at = part.lastIndex;
+  }
+  if (value.length === 0) throw refuse('time: invalid duration ""');
+  return Math.round(total);
+}
+
+/** `--restart no|on-failure[:N]|always|unless-stopped`, as docker's ParseRestartPolicy. */
+export function parseRestartPolicy(value: string): { Name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; MaximumRetryCount: number } {
+  const [name = '', count, extra] = value.split(':');
+  if (extra !== undefined) throw refuse(`invalid restart policy format: ${value}`);
+  switch (name) {
+    case '':
+    case 'no':
+    case 'always':
+    case 'unless-stopped':
+      if (count !== undefined) throw refuse(`maximum retry count cannot be used with restart policy '${name}'`);
+      return { Name: name === '' ? 'no' : name, MaximumRetryCount: 0 };
+    case 'on-failure': {
+      if (count === undefined) return { Name: 'on-failure', MaximumRetryCount: 0 };
+      if (!/^\d+$/.test(count)) throw refuse(`invalid restart policy format: maximum retry count must be an integer: ${count}`);
+      return { Name: 'on-failure', MaximumRetryCount: Number(count) };
+    }
+    default:
+      throw refuse(`invalid restart policy format: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+}

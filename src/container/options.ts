@@ -3,6 +3,7 @@
  * Engine.create/Engine.run. The CLI turns docker-style flags into this shape.
  */
 import { z } from 'zod';
+import { healthConfig, logConfig, restartPolicy } from './record.js';
 
 const name = z
   .string()
@@ -47,6 +48,15 @@ export const createOptionsSchema = z
     labels: z.record(z.string()).default({}),
     /** Initial terminal size for tty containers. */
     consoleSize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    restartPolicy: restartPolicy.default({ Name: 'no', MaximumRetryCount: 0 }),
+    /** Log driver and options (json-file: max-size, max-file). */
+    logConfig: logConfig.default({ Type: 'json-file', Config: {} }),
+    /** Replaces the image's HEALTHCHECK; Test ["NONE"] disables it. */
+    healthcheck: healthConfig.optional(),
+    /** Signal name or number `stop` sends first; default: the image's STOPSIGNAL, else SIGTERM. */
+    stopSignal: z.string().optional(),
+    /** Seconds `stop` waits before SIGKILL. */
+    stopTimeout: z.number().int().optional(),
   })
   .strict();
 

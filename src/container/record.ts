@@ -9,6 +9,40 @@ export type ContainerStatus = z.infer<typeof containerStatus>;
 
 const identity = z.object({ pid: z.number().int(), startTime: z.number() });
 
+/** docker's RestartPolicy: no, on-failure (MaximumRetryCount 0 = unlimited), always, unless-stopped. */
+export const restartPolicy = z.object({
+  Name: z.enum(['no', 'on-failure', 'always', 'unless-stopped']),
+  MaximumRetryCount: z.number().int().nonnegative(),
+});
+export type RestartPolicy = z.infer<typeof restartPolicy>;
+
+/** docker's LogConfig. Type json-file (rotated by max-size/max-file) or none. */
+export const logConfig = z.object({
+  Type: z.enum(['json-file', 'none']),
+  Config: z.record(z.string()),
+});
+export type LogConfig = z.infer<typeof logConfig>;
+
+/** docker's HealthConfig: Test is ["NONE"], ["CMD", …] or ["CMD-SHELL", "…"]; durations in ns (0 = default). */
+export const healthConfig = z.object({
+  Test: z.array(z.string()),
+  Interval: z.number().int().nonnegative().default(0),
+  Timeout: z.number().int().nonnegative().default(0),
+  StartPeriod: z.number().int().nonnegative().default(0),
+  Retries: z.number().int().nonnegative().default(0),
+});
+export type HealthConfig = z.infer<typeof healthConfig>;
+
+/** docker's State.Health. */
+export const healthState = z.object({
+  Status: z.enum(['starting', 'healthy', 'unhealthy']),
+  FailingStreak: z.number().int(),
+  Log: z.array(
+    z.object({ Start: z.string(), End: z.string(), ExitCode: z.number().int(), Output: z.string() }),
+  ),
+});
+export type HealthState = z.infer<typeof healthState>;
+
 export const containerRecordSchema = z.object({
   Id: z.string().regex(/^[0-9a-f]{64}$/),
   Name: z.string(),
@@ -29,6 +63,12 @@ export const containerRecordSchema = z.object({
     Labels: z.record(z.string()),
     /** The image as the user named it. */
     Image: z.string(),
+    /** The signal `stop` sends first (docker's --stop-signal / the image's STOPSIGNAL); empty: SIGTERM. */
+    StopSignal: z.string().default(''),
+    /** Seconds `stop` waits before SIGKILL; null: 10. */
+    StopTimeout: z.number().int().nullable().default(null),
+    /** The health check (image HEALTHCHECK overridden by --health-*); durations in ns as docker's. */
+    Healthcheck: healthConfig.optional(),
   }),
   HostConfig: z.object({
     Memory: z.number(),
@@ -42,6 +82,8 @@ export const containerRecordSchema = z.object({
     Privileged: z.boolean(),
     AutoRemove: z.boolean(),
     ConsoleSize: z.tuple([z.number(), z.number()]).optional(),
+    RestartPolicy: restartPolicy.default({ Name: 'no', MaximumRetryCount: 0 }),
+    LogConfig: logConfig.default({ Type: 'json-file', Config: {} }),
   }),
   State: z.object({
     Status: containerStatus,
@@ -52,7 +94,13 @@ export const containerRecordSchema = z.object({
     Error: z.string(),
     StartedAt: z.string(),
     FinishedAt: z.string(),
+    Paused: z.boolean().default(false),
+    Restarting: z.boolean().default(false),
+    Dead: z.boolean().default(false),
+    Health: healthState.optional(),
   }),
+  /** Times the restart policy restarted the container since it was last started by hand. */
+  RestartCount: z.number().int().default(0),
   /** berth's own: what it needs to supervise and clean up the container. */
   Runtime: z.object({
     /** Chain ids of the image's layers, bottom first. */

@@ -22,6 +22,16 @@ export const containerConfigSchema = z
     WorkingDir: z.string().optional(),
     Labels: z.record(z.string(), z.string()).nullish(),
     StopSignal: z.string().optional(),
+    Healthcheck: z
+      .object({
+        Test: stringList,
+        Interval: z.number().int().nonnegative().optional(),
+        Timeout: z.number().int().nonnegative().optional(),
+        StartPeriod: z.number().int().nonnegative().optional(),
+        Retries: z.number().int().nonnegative().optional(),
+      })
+      .passthrough()
+      .nullish(),
   })
   .passthrough();
 

@@ -46,7 +46,7 @@ describe('run and create flag tables', () => {
   it("show docker's help lines", () => {
     // docker's own words and value names; the longest head sets the description column.
     const lines = renderFlagUsages(runFlags, { columns: 200 }).split('\n');
-    const row = (head: string, description: string): string => `${head.padEnd(28)}   ${description}`;
+    const row = (head: string, description: string): string => `${head.padEnd(36)}   ${description}`;
     expect(lines).toEqual([
       row('      --cap-add list', 'Add Linux capabilities'),
       row('      --cap-drop list', 'Drop Linux capabilities'),
@@ -57,15 +57,26 @@ describe('run and create flag tables', () => {
       row('      --entrypoint string', 'Overwrite the default ENTRYPOINT of the image'),
       row('  -e, --env list', 'Set environment variables'),
       row('      --env-file list', 'Read in a file of environment variables'),
+      row('      --health-cmd string', 'Command to run to check health'),
+      row('      --health-interval duration', 'Time between running the check (ms|s|m|h) (default 0s)'),
+      row('      --health-retries int', 'Consecutive failures needed to report unhealthy'),
+      row('      --health-start-period duration', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)'),
+      row('      --health-timeout duration', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'),
       row('  -h, --hostname string', 'Container host name'),
       row('  -i, --interactive', 'Keep STDIN open even if not attached'),
       row('  -l, --label list', 'Set meta data on a container'),
+      row('      --log-driver string', 'Logging driver for the container (json-file or none)'),
+      row('      --log-opt list', 'Log driver options (json-file: max-size, max-file)'),
       row('  -m, --memory bytes', 'Memory limit'),
       row('      --name string', 'Assign a name to the container'),
       row('      --network network', 'Connect a container to a network'),
+      row('      --no-healthcheck', 'Disable any container-specified HEALTHCHECK'),
       row('      --pids-limit int', 'Tune container pids limit (set -1 for unlimited)'),
       row('      --privileged', 'Give extended privileges to this container'),
+      row('      --restart string', 'Restart policy to apply when a container exits (default "no")'),
       row('      --rm', 'Automatically remove the container and its associated anonymous volumes when it exits'),
+      row('      --stop-signal string', 'Signal to stop the container'),
+      row('      --stop-timeout int', 'Timeout (in seconds) to stop a container'),
       row('  -t, --tty', 'Allocate a pseudo-TTY'),
       row('  -u, --user string', 'Username or UID (format: <name|uid>[:<group|gid>])'),
       row('  -w, --workdir string', 'Working directory inside the container'),
@@ -119,6 +130,14 @@ describe('toCreateOptions', () => {
       '--privileged',
       '-l', 'a=1',
       '--label', 'b',
+      '--restart', 'on-failure:3',
+      '--log-opt', 'max-size=1m',
+      '--log-opt', 'max-file=2',
+      '--health-cmd', 'test -f /ok',
+      '--health-interval', '2s',
+      '--health-retries', '2',
+      '--stop-signal', 'SIGUSR1',
+      '--stop-timeout', '3',
       'busybox',
       'true',
     ]);
@@ -145,6 +164,11 @@ describe('toCreateOptions', () => {
       capDrop: ['ALL'],
       privileged: true,
       labels: { a: '1', b: '' },
+      restartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      logConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
+      healthcheck: { Test: ['CMD-SHELL', 'test -f /ok'], Interval: 2e9, Timeout: 0, StartPeriod: 0, Retries: 2 },
+      stopSignal: 'SIGUSR1',
+      stopTimeout: 3,
     });
     // What the CLI builds is what the library accepts.
     expect(() => createOptionsSchema.parse(options)).not.toThrow();
@@ -159,6 +183,12 @@ describe('toCreateOptions', () => {
     expect(flagError(() => run(['--network', 'bridge', 'img']))).toBe(
       'invalid argument "bridge" for "--network" flag: berth supports only the "none" and "host" network modes',
     );
+  });
+
+  it('refuses --restart with --rm, and --no-healthcheck with --health-*', () => {
+    expect(flagError(() => run(['--restart', 'always', '--rm', 'img']))).toBe('Conflicting options: --restart and --rm');
+    expect(flagError(() => run(['--no-healthcheck', '--health-cmd', 'true', 'img']))).toBe('--no-healthcheck conflicts with --health-* options');
+    expect(run(['--no-healthcheck', 'img']).options.healthcheck).toEqual({ Test: ['NONE'] });
   });
 
   it('passes -1 as an unlimited pids limit', () => {

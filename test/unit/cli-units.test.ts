@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { parseBytes, parseCpus, parseEnvArg, parseEnvFile } from '../../src/cli/units.js';
+import { parseBytes, parseCpus, parseEnvArg, parseEnvFile, parseDuration, parseRestartPolicy } from '../../src/cli/units.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -157,5 +157,34 @@ describe('parseEnvFile (docker opts.ParseEnvFile)', () => {
     expect(() => parseEnvFile(join(dir, 'missing'), host)).toThrow(`open ${join(dir, 'missing')}: no such file or directory`);
     expect(() => parseEnvFile(dir, host)).toThrow(`read ${dir}: is a directory`);
     expect(() => parseEnvFile(join(dir, 'missing'), host)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads Go durations in nanoseconds', () => {
+    expect(parseDuration('30s')).toBe(30e9);
+    expect(parseDuration('1m30s')).toBe(90e9);
+    expect(parseDuration('1.5h')).toBe(5400e9);
+    expect(parseDuration('500ms')).toBe(500e6);
+    expect(parseDuration('0')).toBe(0);
+  });
+  it('refuses what Go refuses', () => {
+    expect(() => parseDuration('10')).toThrow('time: invalid duration "10"');
+    expect(() => parseDuration('')).toThrow('invalid duration');
+    expect(() => parseDuration('1x')).toThrow('invalid duration');
+  });
+});
+
+describe('parseRestartPolicy', () => {
+  it('reads the four policies', () => {
+    expect(parseRestartPolicy('no')).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+    expect(parseRestartPolicy('always')).toEqual({ Name: 'always', MaximumRetryCount: 0 });
+    expect(parseRestartPolicy('unless-stopped')).toEqual({ Name: 'unless-stopped', MaximumRetryCount: 0 });
+    expect(parseRestartPolicy('on-failure:3')).toEqual({ Name: 'on-failure', MaximumRetryCount: 3 });
+  });
+  it('refuses a count where docker does, and unknown names', () => {
+    expect(() => parseRestartPolicy('always:2')).toThrow("maximum retry count cannot be used with restart policy 'always'");
+    expect(() => parseRestartPolicy('sometimes')).toThrow("unknown policy 'sometimes'");
+    expect(() => parseRestartPolicy('on-failure:x')).toThrow('must be an integer');
   });
 });

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { mergeEnv, processEnv, buildShimSpec, DEFAULT_PATH } from '../../src/runtime/container-spec.js';
-import { ZERO_TIME, type ContainerRecord } from '../../src/container/record.js';
+import { ZERO_TIME, containerRecordSchema, type ContainerRecord } from '../../src/container/record.js';
 
 function record(over: Partial<ContainerRecord['Config']> = {}, host: Partial<ContainerRecord['HostConfig']> = {}): ContainerRecord {
-  return {
+  // Parsed, so the schema's defaults fill what this test does not care about.
+  return containerRecordSchema.parse({
     Id: 'b'.repeat(64), Name: '/x', Created: '', Image: 'sha256:1', Path: 'sh', Args: ['-c', 'true'],
     Config: { Hostname: 'bbbbbbbbbbbb', User: '', Env: [], Cmd: null, Entrypoint: null, WorkingDir: '', Tty: false, OpenStdin: false, Labels: {}, Image: 'img', ...over },
     HostConfig: { Memory: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, NetworkMode: 'none', CgroupParent: '', CapAdd: [], CapDrop: [], Privileged: false, AutoRemove: false, ...host },
     State: { Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
     Runtime: { layers: [], shim: null, process: null, cgroup: null },
-  };
+  });
 }
 
 const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: ['CAP_KILL'] };
