@@ -18,7 +18,13 @@ import type { LoadOptions } from './image/archive.js';
 import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
-import { createOptionsSchema, type CreateOptions } from './container/options.js';
+import { containerUpdateSchema, createOptionsSchema, type ContainerUpdate, type CreateOptions } from './container/options.js';
+import { matchesLabels } from './container/labels.js';
+import { nextRestartDelay, shouldRestart, startsAtBoot } from './container/restart-policy.js';
+import type { ContainerStats } from './container/stats.js';
+import { parseSignal, signalNumber } from './runtime/signals.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -40,7 +46,10 @@ import {
   NotFoundError,
   UnavailableError,
   errorMessage,
+  isSystemError,
 } from './errors.js';
+
+const SIGKILL = 9;
 
 export interface EngineOptions {
   /** State root (images, layers, containers). Default /var/lib/berth, or $BERTH_ROOT. */
@@ -114,6 +123,16 @@ const exitRecordSchema = z.object({
   error: z.string().nullable().optional(),
 });
 
+
+/** Whether p settles within ms; the timer is cleared either way so it keeps no process alive. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController();
+  try {
+    return await Promise.race([p.then(() => true), delay(ms, false, { signal: ac.signal })]);
+  } finally {
+    ac.abort();
+  }
+}
 
 /**
  * The container's health check: --health-* fields override the image's HEALTHCHECK field by
@@ -415,7 +434,7 @@ export class Engine {
           Dead: false,
         },
         RestartCount: 0,
-        Runtime: { layers, shim: null, process: null, cgroup: null },
+        Runtime: { layers, shim: null, process: null, cgroup: null, stoppedByUser: false, restartDelayMs: 0, restarter: null },
       };
       const dir = this.containers.dir(id);
       try {
@@ -452,7 +471,8 @@ export class Engine {
       ),
     );
     const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
-    const shown = opts.all ? live : live.filter((r) => r.State.Running);
+    // docker counts a container waiting to be restarted as running.
+    const shown = opts.all ? live : live.filter((r) => r.State.Running || r.State.Restarting);
     return shown.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   }
 
@@ -460,16 +480,27 @@ export class Engine {
    * Starts a created or exited container. With `attach`, returns a session
    * connected before the process runs, so no output is lost.
    */
-  async start(ref: string, attach?: AttachStreams): Promise<AttachSession | undefined> {
+  async start(ref: string, attach?: AttachStreams, opts: { byPolicy?: boolean } = {}): Promise<AttachSession | undefined> {
     const found = await this.inspect(ref);
     const id = found.Id;
     const socket = this.paths.attachSocket(id);
-    await this.containers.locked(async () => {
+    const launched = await this.containers.locked(async () => {
       const rec = await this.containers.load(id);
       if (!rec) throw new NotFoundError(`No such container: ${ref}`);
-      if (rec.State.Running) return;
+      if (rec.State.Running) return true;
+      if (opts.byPolicy) {
+        // A stop, rm or start by hand meanwhile ended this restart: leave the container as it is.
+        if (!rec.State.Restarting || rec.Runtime.restarter?.pid !== process.pid || rec.Runtime.stoppedByUser) return false;
+        rec.RestartCount += 1;
+      } else {
+        rec.RestartCount = 0;
+        rec.Runtime = { ...rec.Runtime, stoppedByUser: false, restartDelayMs: 0 };
+      }
+      rec.Runtime.restarter = null;
       await this.launch(rec, socket);
+      return true;
     });
+    if (!launched) return undefined;
     const session = await AttachSession.connect(socket, attach ?? { stdout: false, stderr: false, stdin: false });
     try {
       await session.start();
@@ -541,12 +572,15 @@ export class Engine {
         Error: '',
         StartedAt: new Date().toISOString(),
         FinishedAt: ZERO_TIME,
+        Paused: false,
+        Restarting: false,
+        Dead: false,
       };
       await this.containers.save(rec, { transient: true });
     } catch (err) {
       await cgroups.remove(handle).catch(() => undefined);
       if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
-        rec.State = { ...rec.State, Status: 'exited', Running: false, ExitCode: err.exitCode, Error: err.message };
+        rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false, ExitCode: err.exitCode, Error: err.message };
         if (rec.HostConfig.AutoRemove) await this.containers.remove(rec.Id);
         else await this.containers.save(rec);
       } else {
@@ -634,12 +668,269 @@ export class Engine {
     }
   }
 
+  /**
+   * `docker kill`: sends a signal to the container's first process. SIGKILL or the container's
+   * stop signal also keeps its restart policy from starting it again, and thaws a paused one.
+   */
   async kill(ref: string, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     const rec = await this.inspect(ref);
+    if (rec.State.Restarting && (signalNumber(signal) === SIGKILL || signalNumber(signal) === signalNumber(this.stopSignal(rec)))) {
+      await this.cancelRestart(rec.Id);
+      return;
+    }
     if (!rec.State.Running || !rec.Runtime.process) {
       throw new ConflictError(`Container ${rec.Id} is not running`);
     }
+    const ends = signalNumber(signal) === SIGKILL || signalNumber(signal) === signalNumber(this.stopSignal(rec));
+    if (ends) await this.markStoppedByUser(rec.Id);
     if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
+    if (ends && rec.State.Paused) await this.thaw(rec);
+  }
+
+  private stopSignal(rec: ContainerRecord): NodeJS.Signals | number {
+    return rec.Config.StopSignal ? parseSignal(rec.Config.StopSignal) : 'SIGTERM';
+  }
+
+  private async markStoppedByUser(id: string): Promise<void> {
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      if (!rec || rec.Runtime.stoppedByUser) return;
+      rec.Runtime.stoppedByUser = true;
+      // It may have exited and be waiting for its restart since the caller looked.
+      if (rec.State.Restarting) {
+        rec.State = { ...rec.State, Status: 'exited', Restarting: false };
+        rec.Runtime.restarter = null;
+      }
+      await this.containers.save(rec, { transient: rec.State.Running });
+    });
+  }
+
+  /** Ends a pending restart: the container stays exited, and its restarter, finding that, quits. */
+  private async cancelRestart(id: string): Promise<void> {
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      if (!rec || !rec.State.Restarting) return;
+      rec.State = { ...rec.State, Status: 'exited', Restarting: false };
+      rec.Runtime = { ...rec.Runtime, stoppedByUser: true, restarter: null };
+      await this.containers.save(rec);
+    });
+  }
+
+  private async thaw(rec: ContainerRecord): Promise<void> {
+    const handle = rec.Runtime.cgroup as CgroupHandle | null;
+    if (handle) await this.cgroups().setFrozen(handle, false).catch(() => undefined);
+  }
+
+  /**
+   * `docker stop`: the container's stop signal (its STOPSIGNAL, else SIGTERM), then SIGKILL
+   * once timeout seconds (default: its StopTimeout, else 10) have passed. Resolves once it exited.
+   */
+  async stop(ref: string, opts: { timeout?: number; signal?: NodeJS.Signals | number } = {}): Promise<string> {
+    const rec = await this.inspect(ref);
+    if (rec.State.Restarting) {
+      await this.cancelRestart(rec.Id);
+      return rec.Id;
+    }
+    if (!rec.State.Running || !rec.Runtime.process) return rec.Id;
+    const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
+    await this.markStoppedByUser(rec.Id);
+    const exited = this.waitForExit(rec.Id);
+    const signal = opts.signal ?? this.stopSignal(rec);
+    try {
+      if (timeout >= 0 || signalNumber(signal) === SIGKILL) {
+        if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
+        if (rec.State.Paused) await this.thaw(rec);
+      }
+      // docker: a negative timeout waits for ever.
+      if (timeout < 0 || (await settlesWithin(exited, timeout * 1000))) {
+        await exited;
+        return rec.Id;
+      }
+      if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, 'SIGKILL');
+      if (rec.State.Paused) await this.thaw(rec);
+      await exited;
+    } catch (err) {
+      // ESRCH: it exited between the check and the signal; waitForExit settles it.
+      if (!isSystemError(err, 'ESRCH')) throw err;
+      await exited;
+    }
+    return rec.Id;
+  }
+
+  /** Resolves once the container is no longer running and its exit is recorded. */
+  private async waitForExit(id: string): Promise<void> {
+    await this.wait(id).catch((err: unknown) => {
+      if (!(err instanceof NotFoundError)) throw err;
+    });
+  }
+
+  /** `docker restart`: stop (as stop does, with its timeout), then start. */
+  async restart(ref: string, opts: { timeout?: number } = {}): Promise<string> {
+    const id = await this.stop(ref, opts);
+    await this.start(id);
+    return id;
+  }
+
+  /** `docker pause`: freezes every process of the container (cgroup freezer). */
+  async pause(ref: string): Promise<string> {
+    return this.setPaused(ref, true);
+  }
+
+  /** `docker unpause`. */
+  async unpause(ref: string): Promise<string> {
+    return this.setPaused(ref, false);
+  }
+
+  private async setPaused(ref: string, paused: boolean): Promise<string> {
+    const { Id: id } = await this.inspect(ref);
+    return this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      if (!rec.State.Running || !rec.Runtime.cgroup) throw new ConflictError(`Container ${id} is not running`);
+      if (paused && rec.State.Paused) throw new ConflictError(`Container ${id} is already paused`);
+      if (!paused && !rec.State.Paused) throw new ConflictError(`Container ${id} is not paused`);
+      await this.cgroups().setFrozen(rec.Runtime.cgroup as CgroupHandle, paused);
+      rec.State = { ...rec.State, Paused: paused, Status: paused ? 'paused' : 'running' };
+      await this.containers.save(rec, { transient: true });
+      return id;
+    });
+  }
+
+  /** `docker rename`: a new name, unique among this root's containers. */
+  async rename(ref: string, newName: string): Promise<string> {
+    const parsed = createOptionsSchema.shape.name.safeParse(newName);
+    if (!parsed.success || newName === '') throw new InvalidArgumentError(`Error when allocating new name: Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const name = `/${newName.replace(/^\//, '')}`;
+    const { Id: id } = await this.inspect(ref);
+    return this.containers.locked(async () => {
+      const all = await this.containers.list();
+      const rec = all.find((r) => r.Id === id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      if (rec.Name === name) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
+      const holder = all.find((r) => r.Name === name);
+      if (holder) {
+        throw new ConflictError(
+          `Error when allocating new name: Conflict. The container name "${name}" is already in use by container "${holder.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      rec.Name = name;
+      await this.containers.save(rec, { transient: rec.State.Running });
+      return id;
+    });
+  }
+
+  /**
+   * `docker container prune`: removes every container that is not running (created, exited,
+   * dead), optionally only those matching label=/label!=/until= filters. Returns ids and bytes freed.
+   */
+  async pruneContainers(filters: { label?: string[]; labelNot?: string[]; until?: number } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const rec of await this.list({ all: true })) {
+      if (rec.State.Running || rec.State.Restarting) continue;
+      if (!matchesLabels(rec.Config.Labels, filters.label ?? [], true) || !matchesLabels(rec.Config.Labels, filters.labelNot ?? [], false)) continue;
+      if (filters.until !== undefined && Date.parse(rec.Created) >= filters.until) continue;
+      const size = await treeSize(path.join(this.containers.dir(rec.Id), 'upper'));
+      try {
+        await this.remove(rec.Id);
+      } catch (err) {
+        // Started or removed by someone else meanwhile.
+        if (err instanceof ConflictError || err instanceof NotFoundError) continue;
+        throw err;
+      }
+      deleted.push(rec.Id);
+      reclaimed += size;
+    }
+    return { deleted, reclaimed };
+  }
+
+  /**
+   * `docker update`: new resource limits (written to the running container's cgroup at once)
+   * and restart policy. Only what is given changes.
+   */
+  async update(ref: string, changes: ContainerUpdate): Promise<string> {
+    const parsed = containerUpdateSchema.safeParse(changes);
+    if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'invalid update');
+    const u = parsed.data;
+    const { Id: id } = await this.inspect(ref);
+    return this.containers.locked(async () => {
+      const rec = await this.containers.load(id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      if (u.restartPolicy && u.restartPolicy.Name !== 'no' && rec.HostConfig.AutoRemove) {
+        throw new InvalidArgumentError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      }
+      const limits = {
+        ...(u.memory !== undefined ? { memory: u.memory } : {}),
+        ...(u.nanoCpus !== undefined ? { nanoCpus: u.nanoCpus } : {}),
+        ...(u.cpuShares !== undefined ? { cpuShares: u.cpuShares } : {}),
+        ...(u.pidsLimit !== undefined ? { pidsLimit: u.pidsLimit } : {}),
+      };
+      const handle = rec.Runtime.cgroup as CgroupHandle | null;
+      if (rec.State.Running && handle && Object.keys(limits).length > 0) await this.cgroups().update(handle, limits);
+      rec.HostConfig = {
+        ...rec.HostConfig,
+        ...(u.memory !== undefined ? { Memory: u.memory } : {}),
+        ...(u.nanoCpus !== undefined ? { NanoCpus: u.nanoCpus } : {}),
+        ...(u.cpuShares !== undefined ? { CpuShares: u.cpuShares } : {}),
+        ...(u.pidsLimit !== undefined ? { PidsLimit: u.pidsLimit } : {}),
+        ...(u.restartPolicy ? { RestartPolicy: u.restartPolicy } : {}),
+      };
+      await this.containers.save(rec, { transient: rec.State.Running });
+      return id;
+    });
+  }
+
+  /**
+   * `docker top`: the host's `ps` (with psArgs, default -ef) cut to the container's processes,
+   * as the API's {Titles, Processes}.
+   */
+  async top(ref: string, psArgs: string[] = []): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const rec = await this.inspect(ref);
+    if (!rec.State.Running || !rec.Runtime.cgroup) throw new ConflictError(`Container ${rec.Id} is not running`);
+    const pids = new Set(await this.cgroups().pids(rec.Runtime.cgroup as CgroupHandle));
+    const { topOfProcesses } = await import('./container/top.js');
+    return topOfProcesses(psArgs.length > 0 ? psArgs : ['-ef'], pids);
+  }
+
+  /** One sample of a running container's resource use (`docker stats` takes two to show rates). */
+  async stats(ref: string): Promise<ContainerStats> {
+    const rec = await this.inspect(ref);
+    const { sampleStats } = await import('./container/stats.js');
+    if (!rec.State.Running || !rec.Runtime.cgroup || !rec.Runtime.process) return sampleStats(rec, undefined, undefined);
+    return sampleStats(rec, await this.cgroups().stats(rec.Runtime.cgroup as CgroupHandle).catch(() => undefined), rec.Runtime.process.pid);
+  }
+
+  /**
+   * `berth system boot`: after a host reboot (or when a daemon starts), starts the containers
+   * whose restart policy is always, or unless-stopped and not stopped by hand. Returns their ids.
+   */
+  async boot(): Promise<{ started: string[]; failed: { id: string; error: string }[] }> {
+    const started: string[] = [];
+    const failed: { id: string; error: string }[] = [];
+    for (const rec of await this.list({ all: true })) {
+      if (rec.State.Running || rec.State.Restarting || !startsAtBoot(rec)) continue;
+      try {
+        await this.start(rec.Id);
+        started.push(rec.Id);
+      } catch (err) {
+        failed.push({ id: rec.Id, error: errorMessage(err) });
+      }
+    }
+    return { started, failed };
+  }
+
+  /**
+   * Run in a detached process (`berth container restarter`) for a container whose restart
+   * policy wants it back: waits out the delay, then starts it unless someone stopped,
+   * started or removed it meanwhile.
+   */
+  async restartAfterDelay(id: string): Promise<void> {
+    const rec = await this.containers.load(id);
+    if (!rec || !rec.State.Restarting) return;
+    await delay(rec.Runtime.restartDelayMs, undefined);
+    await this.start(id, undefined, { byPolicy: true }).catch((err: unknown) => {
+      this.logger.warn({ container: id, err: errorMessage(err) }, 'restart by policy failed');
+    });
   }
 
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
@@ -650,6 +941,17 @@ export class Engine {
       if (!(err instanceof CorruptRecordError) || !opts.force) throw err;
       await this.containers.locked(() => this.containers.remove(err.id));
       return err.id;
+    }
+    if (rec.State.Restarting) {
+      if (!opts.force) {
+        throw new ConflictError(
+          `You cannot remove a restarting container ${rec.Id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      const restarter = rec.Runtime.restarter;
+      await this.cancelRestart(rec.Id);
+      // Ours, checked by start time: it would otherwise sleep out its delay for nothing.
+      if (restarter && isAlive(restarter)) process.kill(restarter.pid, 'SIGKILL');
     }
     if (rec.State.Running) {
       if (!opts.force) {
@@ -676,6 +978,7 @@ export class Engine {
   }
 
   private async killAndWaitForSupervisor(rec: ContainerRecord): Promise<void> {
+    await this.markStoppedByUser(rec.Id);
     if (rec.Runtime.process && isAlive(rec.Runtime.process)) {
       try {
         process.kill(rec.Runtime.process.pid, 'SIGKILL');
@@ -683,6 +986,8 @@ export class Engine {
         // It exited on its own meanwhile.
       }
     }
+    // A frozen process dies only once thawed.
+    if (rec.State.Paused) await this.thaw(rec);
     const shim = rec.Runtime.shim;
     const deadline = Date.now() + 10_000;
     while (shim && isAlive(shim) && Date.now() < deadline) {
@@ -724,6 +1029,8 @@ export class Engine {
       ...rec.State,
       Status: 'exited',
       Running: false,
+      Paused: false,
+      Restarting: false,
       Pid: 0,
       ExitCode: exit?.exitCode ?? fallback?.exitCode ?? 255,
       OOMKilled: oom,
@@ -735,8 +1042,28 @@ export class Engine {
       await this.containers.remove(rec.Id);
       return undefined;
     }
+    // A supervisor that died (fallback) is no exit the policy answers: the next boot does.
+    if (!fallback && shouldRestart(rec, rec.State.ExitCode)) this.scheduleRestart(rec);
     await this.containers.save(rec);
     return rec;
+  }
+
+  /**
+   * Marks the container restarting and starts the detached process that starts it again after
+   * the policy's delay (the supervisor that ran this is about to exit, and so may this process).
+   */
+  private scheduleRestart(rec: ContainerRecord): void {
+    const ran = Date.parse(rec.State.FinishedAt) - Date.parse(rec.State.StartedAt);
+    rec.Runtime.restartDelayMs = nextRestartDelay(rec.Runtime.restartDelayMs, Number.isFinite(ran) ? ran : 0);
+    const child = spawn(
+      process.execPath,
+      [cliScript(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'container', 'restarter', rec.Id],
+      { detached: true, stdio: 'ignore' },
+    );
+    child.unref();
+    const pid = child.pid;
+    rec.Runtime.restarter = pid === undefined ? null : (identify(pid) ?? { pid, startTime: 0 });
+    if (rec.Runtime.restarter) rec.State = { ...rec.State, Status: 'restarting', Restarting: true };
   }
 
   /**
@@ -744,7 +1071,8 @@ export class Engine {
    * (kill -9, host reboot) is shown exited and what it held is released.
    */
   private async reconcile(rec: ContainerRecord): Promise<ContainerRecord> {
-    if (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim))) return rec;
+    const restarterGone = rec.State.Restarting && !(rec.Runtime.restarter && isAlive(rec.Runtime.restarter));
+    if (!restarterGone && (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim)))) return rec;
     const fixed = await this.containers.locked(async () => {
       const now = await this.containers.load(rec.Id);
       return now ? this.reconcileLocked(now) : undefined;
@@ -754,6 +1082,13 @@ export class Engine {
   }
 
   private async reconcileLocked(rec: ContainerRecord): Promise<ContainerRecord | undefined> {
+    if (rec.State.Restarting && !(rec.Runtime.restarter && isAlive(rec.Runtime.restarter))) {
+      // The process that was to restart it died (kill -9, reboot): it stays exited until started (or booted).
+      rec.State = { ...rec.State, Status: 'exited', Restarting: false };
+      rec.Runtime.restarter = null;
+      await this.containers.save(rec);
+      return rec;
+    }
     if (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim))) return rec;
     // The supervisor is gone: its container must not run on unsupervised.
     if (rec.Runtime.process && isAlive(rec.Runtime.process)) {

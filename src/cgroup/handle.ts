@@ -39,7 +39,8 @@ export function joinFiles(handle: CgroupHandle): { procs: string[]; tasks: strin
 }
 
 /** Reads "key value" lines as v1's memory.oom_control and v2's memory.events have them. */
-function flatKeyed(text: string, key: string): number | undefined {
+/** A value of a flat-keyed cgroup file (`key value` lines). */
+export function flatKeyed(text: string, key: string): number | undefined {
   for (const line of text.split('\n')) {
     const [k, v] = line.trim().split(/\s+/);
     if (k === key && v !== undefined) return Number(v);
@@ -47,18 +48,20 @@ function flatKeyed(text: string, key: string): number | undefined {
   return undefined;
 }
 
-function memoryDir(handle: CgroupHandle): string | undefined {
+/** The container's directory in the hierarchy holding a controller (v2: its one directory). */
+export function controllerDir(handle: CgroupHandle, controller: string): string | undefined {
   if (handle.version === 2) return handle.dir;
-  const key = Object.keys(handle.dirs).find((k) => k.split(',').includes('memory'));
+  const key = Object.keys(handle.dirs).find((k) => k.split(',').includes(controller));
   return key === undefined ? undefined : handle.dirs[key];
 }
+
 
 /**
  * Whether the kernel OOM-killed a process of the container. A cgroup already gone, or
  * without the memory controller, has no record and answers false.
  */
 export async function oomKilled(handle: CgroupHandle, fs: CgroupFs = hostCgroupFs): Promise<boolean> {
-  const dir = memoryDir(handle);
+  const dir = controllerDir(handle, 'memory');
   if (dir === undefined) return false;
   const file = path.posix.join(dir, handle.version === 2 ? 'memory.events' : 'memory.oom_control');
   let text: string;

@@ -4,6 +4,8 @@
  */
 import type { CgroupFs } from './fs.js';
 import { joinFiles, oomKilled, procsFiles, removeCgroup } from './handle.js';
+import { setFrozen } from './freezer.js';
+import { cgroupPids, readCgroupStats, type CgroupStats } from './stats.js';
 import type { CgroupCreateOptions, CgroupHandle, CgroupManager, CgroupPaths, Limits } from './types.js';
 
 export abstract class BaseCgroupManager implements CgroupManager {
@@ -15,6 +17,8 @@ export abstract class BaseCgroupManager implements CgroupManager {
 
   /** Creates the cgroup at paths resolvePaths gave (or a caller computed), with its limits. */
   abstract createAt(paths: CgroupPaths, limits: Limits): Promise<CgroupHandle>;
+
+  abstract update(handle: CgroupHandle, limits: Limits): Promise<void>;
 
   create(containerId: string, options: CgroupCreateOptions): Promise<CgroupHandle> {
     const { parent, ...limits } = options;
@@ -35,5 +39,17 @@ export abstract class BaseCgroupManager implements CgroupManager {
 
   remove(handle: CgroupHandle): Promise<void> {
     return removeCgroup(handle, this.fs);
+  }
+
+  setFrozen(handle: CgroupHandle, frozen: boolean): Promise<void> {
+    return setFrozen(handle, frozen, this.fs);
+  }
+
+  stats(handle: CgroupHandle): Promise<CgroupStats> {
+    return readCgroupStats(handle, this.fs);
+  }
+
+  pids(handle: CgroupHandle): Promise<number[]> {
+    return cgroupPids(handle, this.fs);
   }
 }

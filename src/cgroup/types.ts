@@ -2,6 +2,7 @@
  * The one interface berth's cgroup managers (v1 and v2) share, and the plain data
  * that passes between them and the engine.
  */
+import type { CgroupStats } from './stats.js';
 
 /** Resource limits of one container. Zero or absent means "no limit" for every number. */
 export interface Limits {
@@ -73,4 +74,12 @@ export interface CgroupManager {
   oomKilled(handle: CgroupHandle): Promise<boolean>;
   /** Removes the container's cgroup, waiting briefly for exiting processes to leave. */
   remove(handle: CgroupHandle): Promise<void>;
+  /** Changes the limits of a container's cgroup (`docker update`); only the limits given are written. */
+  update(handle: CgroupHandle, limits: Limits): Promise<void>;
+  /** Freezes (pause) or thaws (unpause) the container's processes, waiting until the kernel is done. */
+  setFrozen(handle: CgroupHandle, frozen: boolean): Promise<void>;
+  /** CPU, memory, pids and block I/O counters of the container. */
+  stats(handle: CgroupHandle): Promise<CgroupStats>;
+  /** Host pids of every process in the container's cgroup. */
+  pids(handle: CgroupHandle): Promise<number[]>;
 }

@@ -52,12 +52,7 @@ export class CgroupV1Manager extends BaseCgroupManager {
   }
 
   async createAt(paths: CgroupPaths, limits: Limits): Promise<CgroupHandle> {
-    const normal = normalizeLimits(limits);
-    for (const controller of requiredControllers(normal)) {
-      if (!this.hierarchy(controller)) {
-        throw new InvalidArgumentError(`the ${controller} cgroup controller is not mounted on this host: cannot apply the ${controller} limit`);
-      }
-    }
+    const normal = this.checked(normalizeLimits(limits));
     for (const h of this.hierarchies) {
       const rel = paths[h.key];
       if (rel === undefined) throw new InvalidArgumentError(`no cgroup path given for the ${h.key} hierarchy`);
@@ -75,8 +70,19 @@ export class CgroupV1Manager extends BaseCgroupManager {
         if (h.controllers.includes('cpuset')) await this.inheritCpuset(h.mountpoint, chain);
       }
       await this.applyLimits(handle, normal);
+      await this.applyDeviceRules(handle, normal.privileged);
       return handle;
     });
+  }
+
+  /** Refuses limits whose controller this host does not mount. */
+  private checked(limits: CgroupLimits): CgroupLimits {
+    for (const controller of requiredControllers(limits)) {
+      if (!this.hierarchy(controller)) {
+        throw new InvalidArgumentError(`the ${controller} cgroup controller is not mounted on this host: cannot apply the ${controller} limit`);
+      }
+    }
+    return limits;
   }
 
   private hierarchy(controller: string): V1Hierarchy | undefined {
@@ -107,12 +113,14 @@ export class CgroupV1Manager extends BaseCgroupManager {
   private async applyLimits(handle: CgroupV1Handle, limits: CgroupLimits): Promise<void> {
     const memory = this.dirFor(handle, 'memory');
     if (memory && limits.memoryBytes !== undefined) {
-      await writeCgroupFile(this.fs, memory.dir, 'memory.limit_in_bytes', String(limits.memoryBytes));
       // memsw exists only with swap accounting; it counts memory plus swap, so 2× allows
       // as much swap as memory, docker's default for a container with only -m.
-      if (await hasCgroupFile(this.fs, memory.dir, 'memory.memsw.limit_in_bytes')) {
-        await writeCgroupFile(this.fs, memory.dir, 'memory.memsw.limit_in_bytes', String(2 * limits.memoryBytes));
-      }
+      const memsw = (await hasCgroupFile(this.fs, memory.dir, 'memory.memsw.limit_in_bytes')) ? String(2 * limits.memoryBytes) : undefined;
+      const current = Number((await readCgroupFile(this.fs, memory.dir, 'memory.limit_in_bytes')).trim());
+      // The kernel keeps memory ≤ memsw at every step: raising moves memsw first, lowering memory first.
+      if (memsw !== undefined && limits.memoryBytes > current) await writeCgroupFile(this.fs, memory.dir, 'memory.memsw.limit_in_bytes', memsw);
+      await writeCgroupFile(this.fs, memory.dir, 'memory.limit_in_bytes', String(limits.memoryBytes));
+      if (memsw !== undefined && limits.memoryBytes <= current) await writeCgroupFile(this.fs, memory.dir, 'memory.memsw.limit_in_bytes', memsw);
     }
 
     const cpu = this.dirFor(handle, 'cpu');
@@ -129,9 +137,20 @@ export class CgroupV1Manager extends BaseCgroupManager {
       await writeCgroupFile(this.fs, pids.dir, 'pids.max', String(limits.pidsMax));
     }
 
+  }
+
+  async update(handle: CgroupHandle, limits: Limits): Promise<void> {
+    if (handle.version !== 1) throw new InvalidArgumentError('a cgroup v2 handle given to the cgroup v1 manager');
+    await this.applyLimits(handle, this.checked(normalizeLimits(limits)));
+    // In an update, a pids limit of 0 or less lifts the limit; at create it is simply not written.
+    const pids = this.dirFor(handle, 'pids');
+    if (pids && limits.pidsLimit !== undefined && limits.pidsLimit <= 0) await writeCgroupFile(this.fs, pids.dir, 'pids.max', 'max');
+  }
+
+  private async applyDeviceRules(handle: CgroupV1Handle, privileged: boolean): Promise<void> {
     // A new devices cgroup copies its parent's list; privileged containers keep that.
     const devices = this.dirFor(handle, 'devices');
-    if (devices && !limits.privileged) {
+    if (devices && !privileged) {
       await writeCgroupFile(this.fs, devices.dir, 'devices.deny', 'a');
       for (const rule of DEFAULT_DEVICE_RULES) await writeCgroupFile(this.fs, devices.dir, 'devices.allow', rule);
     }

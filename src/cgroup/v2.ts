@@ -120,6 +120,18 @@ export class CgroupV2Manager extends BaseCgroupManager {
     }
   }
 
+  async update(handle: CgroupHandle, limits: Limits): Promise<void> {
+    if (handle.version !== 2) throw new InvalidArgumentError('a cgroup v1 handle given to the cgroup v2 manager');
+    const normal = normalizeLimits(limits);
+    const available = words(await readCgroupFile(this.fs, handle.dir, 'cgroup.controllers'));
+    for (const c of requiredControllers(normal)) {
+      if (!available.includes(c)) throw new InvalidArgumentError(`the ${c} cgroup controller is not available in ${handle.dir}: cannot apply the ${c} limit`);
+    }
+    await this.applyLimits(handle.dir, normal);
+    // In an update, a pids limit of 0 or less lifts the limit; at create it is simply not written.
+    if (limits.pidsLimit !== undefined && limits.pidsLimit <= 0) await writeCgroupFile(this.fs, handle.dir, 'pids.max', 'max');
+  }
+
   private async applyLimits(dir: string, limits: CgroupLimits): Promise<void> {
     if (limits.memoryBytes !== undefined) {
       await writeCgroupFile(this.fs, dir, 'memory.max', String(limits.memoryBytes));

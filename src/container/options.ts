@@ -62,3 +62,17 @@ export const createOptionsSchema = z
 
 export type CreateOptions = z.input<typeof createOptionsSchema>;
 export type ParsedCreateOptions = z.output<typeof createOptionsSchema>;
+
+/** What `docker update` changes; absent fields stay as they are. */
+export const containerUpdateSchema = z
+  .object({
+    memory: createOptionsSchema.shape.memory.removeDefault().optional(),
+    nanoCpus: createOptionsSchema.shape.nanoCpus.removeDefault().optional(),
+    cpuShares: createOptionsSchema.shape.cpuShares.removeDefault().optional(),
+    /** 0 or less lifts the limit. */
+    pidsLimit: z.number().int().optional(),
+    restartPolicy: restartPolicy.optional(),
+  })
+  .strict();
+
+export type ContainerUpdate = z.input<typeof containerUpdateSchema>;

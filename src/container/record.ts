@@ -108,6 +108,12 @@ export const containerRecordSchema = z.object({
     shim: identity.nullable(),
     process: identity.nullable(),
     cgroup: z.unknown().nullable(),
+    /** Set by stop/kill so the restart policy leaves the container down (docker's HasBeenManuallyStopped). */
+    stoppedByUser: z.boolean().default(false),
+    /** The restart policy's last delay (ms); 0 before the first restart. */
+    restartDelayMs: z.number().default(0),
+    /** The process waiting out the delay before a restart, while the container is restarting. */
+    restarter: identity.nullable().default(null),
   }),
 });
 

@@ -4,6 +4,8 @@ import type { ContainerRecord } from '../../container/record.js';
 import { humanDuration, table } from '../format.js';
 import { attachTerminal } from './run.js';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
+import { parseSignal } from '../../runtime/signals.js';
+import { eachContainer } from './lifecycle.js';
 
 /** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -61,21 +63,6 @@ export async function psCommand(ctx: CommandContext, o: PsOptions): Promise<numb
   return 0;
 }
 
-/** Runs fn for each named container, printing docker's per-container errors; 1 if any failed. */
-async function eachContainer(ctx: CommandContext, refs: string[], fn: (ref: string) => Promise<string | undefined>): Promise<number> {
-  let code = 0;
-  for (const ref of refs) {
-    try {
-      const line = await fn(ref);
-      if (line !== undefined) ctx.out(`${line}\n`);
-    } catch (err) {
-      ctx.err(`Error response from daemon: ${errorMessage(err)}\n`);
-      code = 1;
-    }
-  }
-  return code;
-}
-
 export function rmCommand(ctx: CommandContext, refs: string[], force: boolean): Promise<number> {
   return eachContainer(ctx, refs, async (ref) => {
     await ctx.engine.remove(ref, { force });
@@ -129,12 +116,3 @@ export async function cleanupCommand(ctx: CommandContext, ids: string[]): Promis
   for (const id of ids) await ctx.engine.cleanupAfterExit(id);
   return 0;
 }
-
-export function parseSignal(raw: string): NodeJS.Signals | number {
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const name = raw.toUpperCase().startsWith('SIG') ? raw.toUpperCase() : `SIG${raw.toUpperCase()}`;
-  const known = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS'];
-  if (!known.includes(name)) throw new InvalidArgumentError(`Invalid signal: ${raw}`);
-  return name as NodeJS.Signals;
-}
-

@@ -1,9 +1,9 @@
 /** Image commands: images, import. */
 import { createReadStream } from 'node:fs';
-import { createRequire } from 'node:module';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { CommandContext } from '../context.js';
+import { confirmed } from '../prompt.js';
 import { humanDuration, humanSize, shortId, table } from '../format.js';
 import { BerthError, NotFoundError, InvalidArgumentError } from '../../errors.js';
 import type { ImageSummary } from '../../image/image-store.js';
@@ -175,22 +175,6 @@ export async function imagePruneCommand(ctx: CommandContext, opts: { all: boolea
   }
   ctx.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
   return 0;
-}
-
-/** One line from stdin: y or yes (any case) confirms, as docker's prompt takes it. */
-async function confirmed(): Promise<boolean> {
-  // Loaded late through require: the CLI bundle cannot import() (see bin/berth.js).
-  const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
-  const rl = createInterface({ input: process.stdin });
-  try {
-    const line = await new Promise<string>((resolve) => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(''));
-    });
-    return /^y(es)?$/i.test(line.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export async function importCommand(

@@ -15,6 +15,18 @@ import { systemDfCommand } from './system.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
+import {
+  bootCommand,
+  containerPruneCommand,
+  pauseCommand,
+  renameCommand,
+  restartCommand,
+  restarterCommand,
+  statsCommand,
+  stopCommand,
+  topCommand,
+  updateCommand,
+} from './lifecycle.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -109,6 +121,31 @@ const pushFlags = defineFlags([
 ] as const);
 
 const noFlags = defineFlags([] as const);
+
+const stopFlags = defineFlags([
+  { long: 'time', short: 't', aliases: ['timeout'], type: 'int', description: 'Seconds to wait before killing the container' },
+  { long: 'signal', short: 's', type: 'string', description: 'Signal to send to the container' },
+] as const);
+
+const updateFlags = defineFlags([
+  { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
+  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
+  { long: 'cpu-shares', short: 'c', type: 'int', description: 'CPU shares (relative weight)' },
+  { long: 'pids-limit', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'restart', type: 'string', description: 'Restart policy to apply when a container exits' },
+] as const);
+
+const containerPruneFlags = defineFlags([
+  { long: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+  { long: 'filter', type: 'stringArray', valueName: 'filter', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+] as const);
+
+const statsFlags = defineFlags([
+  { long: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+  { long: 'no-stream', type: 'bool', description: 'Disable streaming stats and only pull the first result' },
+  { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'json', or a TEMPLATE of {{.Field}}s" },
+] as const);
 
 export const COMMANDS: readonly Command[] = [
   command({
@@ -311,6 +348,105 @@ export const COMMANDS: readonly Command[] = [
     flags: noFlags,
     maxArgs: 0,
     run: (ctx) => versionCommand(ctx),
+  }),
+  command({
+    names: ['stop', 'container stop'],
+    usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Stop one or more running containers',
+    flags: stopFlags,
+    minArgs: 1,
+    run: (ctx, p) => stopCommand(ctx, p.positionals, { timeout: p.changed.has('time') ? p.values.time : undefined, signal: p.values.signal }),
+  }),
+  command({
+    names: ['restart', 'container restart'],
+    usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Restart one or more containers',
+    flags: stopFlags,
+    minArgs: 1,
+    run: (ctx, p) => restartCommand(ctx, p.positionals, { timeout: p.changed.has('time') ? p.values.time : undefined, signal: p.values.signal }),
+  }),
+  command({
+    names: ['pause', 'container pause'],
+    usage: 'pause CONTAINER [CONTAINER...]',
+    description: 'Pause all processes within one or more containers',
+    flags: noFlags,
+    minArgs: 1,
+    run: (ctx, p) => pauseCommand(ctx, p.positionals, true),
+  }),
+  command({
+    names: ['unpause', 'container unpause'],
+    usage: 'unpause CONTAINER [CONTAINER...]',
+    description: 'Unpause all processes within one or more containers',
+    flags: noFlags,
+    minArgs: 1,
+    run: (ctx, p) => pauseCommand(ctx, p.positionals, false),
+  }),
+  command({
+    names: ['rename', 'container rename'],
+    usage: 'rename CONTAINER NEW_NAME',
+    description: 'Rename a container',
+    flags: noFlags,
+    minArgs: 2,
+    maxArgs: 2,
+    run: (ctx, p) => renameCommand(ctx, p.positionals[0]!, p.positionals[1]!),
+  }),
+  command({
+    names: ['update', 'container update'],
+    usage: 'update [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Update configuration of one or more containers',
+    flags: updateFlags,
+    minArgs: 1,
+    run: (ctx, p) =>
+      updateCommand(ctx, p.positionals, {
+        memory: p.values.memory,
+        cpus: p.values.cpus,
+        cpuShares: p.changed.has('cpu-shares') ? p.values['cpu-shares'] : undefined,
+        pidsLimit: p.changed.has('pids-limit') ? p.values['pids-limit'] : undefined,
+        restart: p.values.restart,
+      }),
+  }),
+  command({
+    names: ['container prune'],
+    usage: 'container prune [OPTIONS]',
+    description: 'Remove all stopped containers',
+    flags: containerPruneFlags,
+    maxArgs: 0,
+    run: (ctx, p) => containerPruneCommand(ctx, { force: p.values.force, filters: p.values.filter }),
+  }),
+  command({
+    names: ['top', 'container top'],
+    usage: 'top CONTAINER [ps OPTIONS]',
+    description: 'Display the running processes of a container',
+    flags: noFlags,
+    interspersed: false,
+    minArgs: 1,
+    run: (ctx, p) => topCommand(ctx, p.positionals[0]!, p.positionals.slice(1)),
+  }),
+  command({
+    names: ['stats', 'container stats'],
+    usage: 'stats [OPTIONS] [CONTAINER...]',
+    description: 'Display a live stream of container(s) resource usage statistics',
+    flags: statsFlags,
+    run: (ctx, p) =>
+      statsCommand(ctx, p.positionals, { all: p.values.all, noStream: p.values['no-stream'], noTrunc: p.values['no-trunc'], format: p.values.format }),
+  }),
+  command({
+    names: ['system boot'],
+    usage: 'system boot',
+    description: 'Start the containers whose restart policy is always or unless-stopped (run once after the host boots)',
+    flags: noFlags,
+    maxArgs: 0,
+    run: (ctx) => bootCommand(ctx),
+  }),
+  command({
+    names: ['container restarter'],
+    usage: 'container restarter CONTAINER',
+    description: "Start a container again after its restart policy's delay (run by berth itself)",
+    flags: noFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    hidden: true,
+    run: (ctx, p) => restarterCommand(ctx, p.positionals[0]!),
   }),
   command({
     names: ['container cleanup'],

@@ -1,0 +1,258 @@
+/**
+ * The container lifecycle through the CLI binary with real containers: run -d, stop (timeout
+ * and stop signal), restart, kill, pause/unpause, rename, update, prune, top, stats, restart
+ * policies and system boot, and repair after a kill -9 of the CLI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { busyboxTar, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { skipIntegration } from '../helpers/env.js';
+import { isAlive } from '../../src/runtime/process-identity.js';
+import type { ContainerRecord } from '../../src/container/record.js';
+
+function cgroupFile(handle: unknown, controller: string, file: string): string {
+  const h = handle as { dir?: string; dirs?: Record<string, string> };
+  const dir = h.dir ?? Object.entries(h.dirs ?? {}).find(([k]) => k.split(',').includes(controller))?.[1];
+  if (!dir) throw new Error(`no ${controller} cgroup in ${JSON.stringify(handle)}`);
+  return readFileSync(path.join(dir, file), 'utf8').trim();
+}
+
+/** Polls until check returns a value (not undefined), or fails after timeoutMs. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', () => {
+  let t: TestRoot;
+  const img = 'busybox:test';
+
+  beforeAll(async () => {
+    t = makeTestRoot();
+    importBusybox(t);
+    // An image whose STOPSIGNAL is USR1, as a Dockerfile's STOPSIGNAL gives.
+    const r = t.cli(['import', '--change', 'CMD ["sh"]', '--change', 'STOPSIGNAL SIGUSR1', busyboxTar(t.root), 'busybox:usr1']);
+    expect(r.stderr).toBe('');
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  const inspect = (ref: string): Promise<ContainerRecord> => t.engine.inspect(ref);
+  const upperFile = (rec: ContainerRecord, file: string): string => path.join(t.root, 'containers', rec.Id, 'upper', file);
+  const runD = (args: string[]): string => {
+    const r = t.cli(['run', '-d', ...args]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout.trim();
+  };
+
+  it('run -d prints the id and the container outlives the CLI', async () => {
+    const id = runD(['--name', 'detached', img, 'sleep', '1000']);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const rec = await inspect('detached');
+    expect(rec.State.Status).toBe('running');
+    expect(isAlive(rec.Runtime.process!)).toBe(true);
+    expect(t.cli(['ps']).stdout).toMatch(/Up .* detached/);
+  });
+
+  it('stop sends SIGTERM, then SIGKILL once the timeout has passed', async () => {
+    runD(['--name', 'stubborn', img, 'sh', '-c', 'trap "touch /tmp/got-term" TERM; while true; do sleep 0.1; done']);
+    await sleep(300);
+    const r = t.cli(['stop', '-t', '1', 'stubborn']);
+    expect(r).toMatchObject({ code: 0, stdout: 'stubborn\n' });
+    const rec = await inspect('stubborn');
+    expect(rec.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 137 });
+    // TERM came first and was handled; the container ignored it, so KILL ended it.
+    expect(existsSync(upperFile(rec, 'tmp/got-term'))).toBe(true);
+  });
+
+  it("stop uses the image's STOPSIGNAL, and --stop-signal overrides it", async () => {
+    runD(['--name', 'usr1', 'busybox:usr1', 'sh', '-c', 'trap "exit 42" USR1; trap "exit 43" TERM; while true; do sleep 0.1; done']);
+    runD(['--name', 'usr2', '--stop-signal', 'USR2', 'busybox:usr1', 'sh', '-c', 'trap "exit 44" USR2; trap "exit 43" USR1; while true; do sleep 0.1; done']);
+    await sleep(300);
+    expect(t.cli(['stop', 'usr1', 'usr2']).stdout).toBe('usr1\nusr2\n');
+    expect((await inspect('usr1')).State.ExitCode).toBe(42);
+    expect((await inspect('usr2')).State.ExitCode).toBe(44);
+    expect((await inspect('usr1')).Config.StopSignal).toBe('SIGUSR1');
+  });
+
+  it('stop of a stopped container succeeds; restart starts it again with a new process', async () => {
+    expect(t.cli(['stop', 'stubborn']).code).toBe(0);
+    runD(['--name', 'again', img, 'sleep', '1000']);
+    const before = await inspect('again');
+    const r = t.cli(['restart', '-t', '0', 'again']);
+    expect(r).toMatchObject({ code: 0, stdout: 'again\n' });
+    const after = await inspect('again');
+    expect(after.State.Running).toBe(true);
+    expect(after.State.Pid).not.toBe(before.State.Pid);
+    expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
+    expect(isAlive(before.Runtime.process!)).toBe(false);
+  });
+
+  it('kill -s delivers the signal and leaves a container that handles it running', async () => {
+    runD(['--name', 'hup', img, 'sh', '-c', 'trap "touch /tmp/got-hup" HUP; while true; do sleep 0.1; done']);
+    await sleep(300);
+    expect(t.cli(['kill', '-s', 'HUP', 'hup'])).toMatchObject({ code: 0, stdout: 'hup\n' });
+    const rec = await inspect('hup');
+    await eventually('the HUP trap', () => (existsSync(upperFile(rec, 'tmp/got-hup')) ? true : undefined));
+    expect((await inspect('hup')).State.Running).toBe(true);
+    expect(t.cli(['kill', '-s', 'NOSUCH', 'hup']).stderr).toMatch(/Invalid signal: NOSUCH/);
+  });
+
+  it('pause freezes every process and unpause lets them go on', async () => {
+    runD(['--name', 'counter', img, 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done']);
+    await sleep(300);
+    expect(t.cli(['pause', 'counter'])).toMatchObject({ code: 0, stdout: 'counter\n' });
+    const rec = await inspect('counter');
+    expect(rec.State).toMatchObject({ Status: 'paused', Paused: true, Running: true });
+    expect(cgroupFile(rec.Runtime.cgroup, 'freezer', 'freezer.state')).toBe('FROZEN');
+    const counter = (): string => readFileSync(`/proc/${rec.State.Pid}/root/tmp/n`, 'utf8');
+    const frozenAt = counter();
+    await sleep(400);
+    expect(counter()).toBe(frozenAt);
+    expect(t.cli(['pause', 'counter']).stderr).toMatch(/is already paused/);
+    expect(t.cli(['unpause', 'counter'])).toMatchObject({ code: 0, stdout: 'counter\n' });
+    await eventually('the counter to move', () => (counter() !== frozenAt ? true : undefined));
+    expect((await inspect('counter')).State).toMatchObject({ Status: 'running', Paused: false });
+    expect(t.cli(['unpause', 'counter']).stderr).toMatch(/is not paused/);
+    // A paused container can still be force-removed: its processes are thawed to die.
+    expect(t.cli(['pause', 'counter']).code).toBe(0);
+    expect(t.cli(['rm', '-f', 'counter']).code).toBe(0);
+    expect(isAlive(rec.Runtime.process!)).toBe(false);
+  });
+
+  it('rename changes the name, refuses a taken one, and the old name is gone', async () => {
+    expect(t.cli(['rename', 'again', 'renamed'])).toMatchObject({ code: 0, stdout: '' });
+    expect((await inspect('renamed')).Name).toBe('/renamed');
+    expect(t.cli(['inspect', 'again']).stderr).toMatch(/No such object: again/);
+    const taken = t.cli(['rename', 'renamed', 'detached']);
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toMatch(/The container name "\/detached" is already in use/);
+    expect(t.cli(['rename', 'renamed', 'bad name']).stderr).toMatch(/Invalid container name/);
+  });
+
+  it("update writes new limits into the running container's cgroup and the record", async () => {
+    const r = t.cli(['update', '--memory', '64m', '--pids-limit', '50', '--restart', 'on-failure:3', 'renamed']);
+    expect(r).toMatchObject({ code: 0, stdout: 'renamed\n' });
+    const rec = await inspect('renamed');
+    expect(rec.HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, PidsLimit: 50, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } });
+    expect(cgroupFile(rec.Runtime.cgroup, 'memory', 'memory.limit_in_bytes')).toBe(String(64 * 1024 * 1024));
+    expect(cgroupFile(rec.Runtime.cgroup, 'pids', 'pids.max')).toBe('50');
+    expect(t.cli(['update', '--pids-limit', '-1', 'renamed']).code).toBe(0);
+    expect(cgroupFile(rec.Runtime.cgroup, 'pids', 'pids.max')).toBe('max');
+    expect(t.cli(['update', 'renamed']).stderr).toMatch(/you must provide one or more flags/);
+  });
+
+  it('top lists the processes of the container and only those', async () => {
+    const r = t.cli(['top', 'detached']);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = r.stdout.trim().split('\n');
+    expect(header).toMatch(/PID/);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/sleep 1000/);
+    expect(t.cli(['top', 'detached', '-o', 'pid,comm']).stdout).toMatch(/PID\s+COMMAND\n\s*\d+\s+sleep/);
+    expect(t.cli(['top', 'stubborn']).stderr).toMatch(/is not running/);
+  });
+
+  it('stats --no-stream shows CPU, memory and pids of a container', () => {
+    const r = t.cli(['stats', '--no-stream', 'detached']);
+    expect(r.code).toBe(0);
+    const [header, row] = r.stdout.trim().split('\n');
+    expect(header).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    expect(row).toMatch(/detached\s+\d+\.\d\d%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB\s+\d+\.\d\d%\s+0B \/ 0B\s+.+\s1$/);
+    const fmt = t.cli(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'detached']);
+    expect(fmt.stdout).toBe('detached 1\n');
+  });
+
+  it('restarts an on-failure container up to its retry count', async () => {
+    runD(['--name', 'flaky', '--restart', 'on-failure:2', img, 'sh', '-c', 'echo run >> /tmp/runs; exit 3']);
+    const rec = await eventually('two restarts', async () => {
+      const r = await inspect('flaky');
+      return r.RestartCount === 2 && r.State.Status === 'exited' ? r : undefined;
+    });
+    expect(rec.State.ExitCode).toBe(3);
+    // Restarts keep the container's filesystem: three runs, one file.
+    expect(readFileSync(upperFile(rec, 'tmp/runs'), 'utf8')).toBe('run\nrun\nrun\n');
+    await sleep(1000);
+    expect((await inspect('flaky')).RestartCount).toBe(2);
+  });
+
+  it('an always container keeps coming back until it is stopped', async () => {
+    runD(['--name', 'phoenix', '--restart', 'always', img, 'sh', '-c', 'sleep 0.2; exit 0']);
+    await eventually('a restart', async () => ((await inspect('phoenix')).RestartCount >= 2 ? true : undefined));
+    expect(t.cli(['ps']).stdout).toMatch(/phoenix/);
+    expect(t.cli(['stop', 'phoenix']).code).toBe(0);
+    const stopped = await inspect('phoenix');
+    expect(stopped.State.Status).toBe('exited');
+    const count = stopped.RestartCount;
+    await sleep(1500);
+    const later = await inspect('phoenix');
+    expect(later.State.Status).toBe('exited');
+    expect(later.RestartCount).toBe(count);
+  });
+
+  it('system boot starts always and unless-stopped containers after the host went down, not those stopped by hand', async () => {
+    runD(['--name', 'svc', '--restart', 'unless-stopped', img, 'sleep', '1000']);
+    runD(['--name', 'manual', '--restart', 'unless-stopped', img, 'sleep', '1000']);
+    expect(t.cli(['stop', '-t', '0', 'manual']).code).toBe(0);
+    // A reboot, as far as berth can tell: the supervisor and the container are gone without a trace.
+    const svc = await inspect('svc');
+    process.kill(svc.Runtime.shim!.pid, 'SIGKILL');
+    process.kill(svc.Runtime.process!.pid, 'SIGKILL');
+    await eventually('the supervisor to go', () => (isAlive(svc.Runtime.shim!) ? undefined : true));
+    expect((await inspect('svc')).State.Status).toBe('exited');
+    const r = t.cli(['system', 'boot']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(svc.Id);
+    expect((await inspect('svc')).State.Running).toBe(true);
+    expect((await inspect('manual')).State.Running).toBe(false);
+  });
+
+  it('container prune removes the stopped containers and keeps the running ones', async () => {
+    t.cli(['create', '--name', 'created-only', '--label', 'keep=yes', img]);
+    const keep = t.cli(['container', 'prune', '-f', '--filter', 'label!=keep']);
+    expect(keep.stdout).toMatch(/^Deleted Containers:\n/);
+    expect(keep.stdout).toMatch(/Total reclaimed space: /);
+    const names = t.cli(['ps', '-a']).stdout;
+    expect(names).toMatch(/created-only/);
+    expect(names).not.toMatch(/stubborn|usr1|flaky/);
+    expect(names).toMatch(/detached/);
+    t.cli(['container', 'prune', '-f']);
+    expect(t.cli(['ps', '-a']).stdout).not.toMatch(/created-only/);
+  });
+
+  it('repairs after the CLI is killed with SIGKILL during run -d and during rm', async () => {
+    for (const delayMs of [30, 80, 150, 300]) {
+      const child = t.spawnCli(['run', '-d', '--label', 'crash=yes', img, 'sleep', '1000']);
+      await sleep(delayMs);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    // Whatever state each run reached, ps lists it and rm -f removes it.
+    const ps = t.cli(['ps', '-a', '-q', '--no-trunc']);
+    expect(ps.code).toBe(0);
+    const running = (await t.engine.list({ all: true })).filter((r) => r.Config.Labels['crash'] === 'yes');
+    for (const r of running) {
+      const child = t.spawnCli(['rm', '-f', r.Id]);
+      await sleep(20);
+      child.kill('SIGKILL');
+      await new Promise((res) => child.once('exit', res));
+    }
+    for (const r of await t.engine.list({ all: true })) {
+      if (r.Config.Labels['crash'] !== 'yes') continue;
+      expect(t.cli(['rm', '-f', r.Id]).code).toBe(0);
+    }
+    expect((await t.engine.list({ all: true })).filter((r) => r.Config.Labels['crash'] === 'yes')).toEqual([]);
+    for (const r of running) {
+      if (r.Runtime.shim) await eventually('the supervisor to go', () => (isAlive(r.Runtime.shim!) ? undefined : true));
+    }
+  });
+});
