@@ -635,6 +635,39 @@ export class Engine {
     };
   }
 
+  /**
+   * `docker attach`: the output of a running container from now on, and its stdin when it was
+   * created with openStdin (unless stdin is false). wait() gives its exit code.
+   */
+  async attach(ref: string, opts: { stdin?: boolean } = {}): Promise<RunHandle> {
+    const rec = await this.inspect(ref);
+    const refuse = (r: ContainerRecord): never => {
+      if (r.State.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
+      throw new ConflictError('You cannot attach to a stopped container, start it first');
+    };
+    if (!rec.State.Running || rec.State.Paused) refuse(rec);
+    let s: AttachSession;
+    try {
+      s = await AttachSession.connect(this.paths.attachSocket(rec.Id), { stdout: true, stderr: true, stdin: (opts.stdin ?? true) && rec.Config.OpenStdin });
+    } catch (err) {
+      // The container exited between the look and the connect.
+      if (err instanceof UnavailableError) refuse(await this.inspect(rec.Id));
+      throw err;
+    }
+    return {
+      id: rec.Id,
+      stdout: s.stdout,
+      stderr: s.stderr,
+      stdin: s.stdin,
+      resize: (rows, cols) => s.resize(rows, cols),
+      detach: () => s.close(),
+      wait: async () => {
+        const { exitCode } = await s.exited;
+        return { exitCode, oomKilled: (await this.containers.load(rec.Id))?.State.OOMKilled ?? false };
+      },
+    };
+  }
+
   /** docker inspect: a container (as docker shows it) or else an image. */
   async inspectAny(ref: string): Promise<unknown> {
     try {

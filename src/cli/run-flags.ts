@@ -105,6 +105,7 @@ export const createFlags = defineFlags([
 export const runFlags = defineFlags([
   ...createFlags,
   { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
+  { long: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
 ]);
 
 /** What toCreateOptions reads of a parse of either table (run's values are a superset of create's). */

@@ -65,6 +65,16 @@ describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
     expect(interrupted.code).toBe(5);
   });
 
+  it.skipIf(!hasScript)('detaches run -it with ctrl-p ctrl-q and leaves the container running', async () => {
+    const r = await underTerminal(`${base()} run -it --name tty-detach ${img} sh -c 'echo ready; while true; do sleep 0.1; done'`, [
+      { afterMs: 2500, data: '\x10\x11' },
+    ]);
+    expect(r.output).toMatch(/ready/);
+    expect(r.code).toBe(0);
+    expect((await t.engine.inspect('tty-detach')).State.Running).toBe(true);
+    await t.engine.remove('tty-detach', { force: true });
+  });
+
   it('sizes the terminal and follows resizes (library)', async () => {
     const h = await t.engine.run({ image: img, cmd: ['sh', '-c', 'stty size; sleep 1; stty size'], tty: true, consoleSize: [30, 100], autoRemove: true });
     let out = '';

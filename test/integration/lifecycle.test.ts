@@ -172,6 +172,41 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     expect(fmt.stdout).toBe('detached 1\n');
   });
 
+  /** Runs the CLI with stdin fed in steps; resolves with its exit code and output. */
+  const feed = (args: string[], steps: Array<{ afterMs: number; data: string }>): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = t.spawnCli(args);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      for (const s of steps) setTimeout(() => child.stdin!.write(s.data), s.afterMs);
+      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+
+  it('attach connects stdin and output; the detach keys leave the container running', async () => {
+    runD(['-i', '--name', 'shell', img, 'sh']);
+    const r = await feed(['attach', 'shell'], [
+      { afterMs: 300, data: 'echo hello-from-attach\n' },
+      { afterMs: 800, data: '\x10\x11' },
+    ]);
+    expect(r.stdout).toContain('hello-from-attach');
+    expect(r.code).toBe(0);
+    expect((await inspect('shell')).State.Running).toBe(true);
+    // Own keys; a started sequence that breaks off reaches the container unchanged.
+    const own = await feed(['attach', '--detach-keys', 'ctrl-a,x', 'shell'], [
+      { afterMs: 300, data: 'echo "a\x01b"\n' },
+      { afterMs: 800, data: '\x01x' },
+    ]);
+    expect(own.stdout).toContain('a\x01b');
+    expect(own.code).toBe(0);
+    expect((await inspect('shell')).State.Running).toBe(true);
+    // Attached until the container exits: its exit code is attach's.
+    const end = await feed(['attach', 'shell'], [{ afterMs: 300, data: 'exit 7\n' }]);
+    expect(end.code).toBe(7);
+    expect(t.cli(['attach', 'shell']).stderr).toMatch(/You cannot attach to a stopped container, start it first/);
+  });
+
   it('restarts an on-failure container up to its retry count', async () => {
     runD(['--name', 'flaky', '--restart', 'on-failure:2', img, 'sh', '-c', 'echo run >> /tmp/runs; exit 3']);
     const rec = await eventually('two restarts', async () => {

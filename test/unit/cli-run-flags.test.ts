@@ -54,6 +54,7 @@ describe('run and create flag tables', () => {
       row('  -c, --cpu-shares int', 'CPU shares (relative weight)'),
       row('      --cpus decimal', 'Number of CPUs'),
       row('  -d, --detach', 'Run container in background and print container ID'),
+      row('      --detach-keys string', 'Override the key sequence for detaching a container'),
       row('      --entrypoint string', 'Overwrite the default ENTRYPOINT of the image'),
       row('  -e, --env list', 'Set environment variables'),
       row('      --env-file list', 'Read in a file of environment variables'),

@@ -6,6 +6,7 @@ import { attachTerminal } from './run.js';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { eachContainer } from './lifecycle.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.js';
 
 /** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -82,7 +83,11 @@ export function waitCommand(ctx: CommandContext, refs: string[]): Promise<number
   return eachContainer(ctx, refs, async (ref) => String(await ctx.engine.wait(ref)));
 }
 
-export async function startCommand(ctx: CommandContext, refs: string[], o: { attach: boolean; interactive: boolean }): Promise<number> {
+export async function startCommand(
+  ctx: CommandContext,
+  refs: string[],
+  o: { attach: boolean; interactive: boolean; detachKeys: string },
+): Promise<number> {
   const { attach, interactive } = o;
   if (!attach && !interactive) {
     return eachContainer(ctx, refs, async (ref) => {
@@ -92,9 +97,23 @@ export async function startCommand(ctx: CommandContext, refs: string[], o: { att
   }
   if (refs.length > 1) throw new InvalidArgumentError('you cannot start and attach multiple containers at once');
   const ref = refs[0]!;
+  const detachKeys = parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS);
   const handle = await ctx.engine.startAttached(ref, { stdin: interactive });
   const rec = await ctx.engine.inspect(handle.id);
-  return attachTerminal(ctx.engine, handle, { tty: rec.Config.Tty, stdin: interactive && rec.Config.OpenStdin });
+  return attachTerminal(ctx.engine, handle, { tty: rec.Config.Tty, stdin: interactive && rec.Config.OpenStdin, detachKeys });
+}
+
+/** docker attach: this terminal to a running container until it exits or the detach keys come. */
+export async function attachCommand(
+  ctx: CommandContext,
+  ref: string,
+  o: { noStdin: boolean; detachKeys: string; sigProxy: boolean },
+): Promise<number> {
+  const detachKeys = parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS);
+  const handle = await ctx.engine.attach(ref, { stdin: !o.noStdin });
+  const rec = await ctx.engine.inspect(handle.id);
+  if (rec.Config.Tty && process.stdout.isTTY && process.stdout.rows) handle.resize(process.stdout.rows, process.stdout.columns);
+  return attachTerminal(ctx.engine, handle, { tty: rec.Config.Tty, stdin: !o.noStdin && rec.Config.OpenStdin, detachKeys, sigProxy: o.sigProxy });
 }
 
 export async function inspectCommand(ctx: CommandContext, refs: string[]): Promise<number> {

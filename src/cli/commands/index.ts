@@ -7,7 +7,7 @@ import { defineFlags, type FlagSpec, type ParseResult } from '../flags.js';
 import type { CommandContext } from '../context.js';
 import { createFlags, runFlags } from '../run-flags.js';
 import { createCommand, runCommand } from './run.js';
-import { cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
+import { attachCommand, cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
@@ -65,6 +65,13 @@ const killFlags = defineFlags([
 const startFlags = defineFlags([
   { long: 'attach', short: 'a', type: 'bool', description: "Attach STDOUT/STDERR and forward signals" },
   { long: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
+  { long: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
+] as const);
+
+const attachFlags = defineFlags([
+  { long: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
+  { long: 'no-stdin', type: 'bool', description: 'Do not attach STDIN' },
+  { long: 'sig-proxy', type: 'bool', default: true, description: 'Proxy all received signals to the process' },
 ] as const);
 
 const imagesFlags = defineFlags([
@@ -172,7 +179,18 @@ export const COMMANDS: readonly Command[] = [
     description: 'Start one or more stopped containers',
     flags: startFlags,
     minArgs: 1,
-    run: (ctx, p) => startCommand(ctx, p.positionals, { attach: p.values.attach, interactive: p.values.interactive }),
+    run: (ctx, p) =>
+      startCommand(ctx, p.positionals, { attach: p.values.attach, interactive: p.values.interactive, detachKeys: p.values['detach-keys'] }),
+  }),
+  command({
+    names: ['attach', 'container attach'],
+    usage: 'attach [OPTIONS] CONTAINER',
+    description: "Attach local standard input, output, and error streams to a running container",
+    flags: attachFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    run: (ctx, p) =>
+      attachCommand(ctx, p.positionals[0]!, { noStdin: p.values['no-stdin'], detachKeys: p.values['detach-keys'], sigProxy: p.values['sig-proxy'] }),
   }),
   command({
     names: ['ps', 'container ls', 'container ps', 'container list'],

@@ -8,6 +8,7 @@ import type { CommandContext } from '../context.js';
 import { toCreateOptions, type createFlags, type runFlags } from '../run-flags.js';
 import type { ParseResult } from '../flags.js';
 import { pullPrinter } from '../pull-progress.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../detach-keys.js';
 
 export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof runFlags>): Promise<number> {
   const { engine } = ctx;
@@ -25,8 +26,10 @@ export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof
     ctx.out(`${rec.Id}\n`);
     return 0;
   }
+  // Checked before the container starts, so a bad value leaves nothing running.
+  const detachKeys = parseDetachKeys(parsed.values['detach-keys'] || DEFAULT_DETACH_KEYS);
   const handle = await engine.run(opts, hooks);
-  return attachTerminal(engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true });
+  return attachTerminal(engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true, detachKeys });
 }
 
 export async function createCommand(ctx: CommandContext, parsed: ParseResult<typeof createFlags>): Promise<number> {
@@ -45,10 +48,15 @@ function withTerminalSize(opts: CreateOptions): void {
 }
 
 /**
- * Connects this process's stdio to a running container until it exits:
- * raw terminal and resizes for -t, stdin for -i, signals proxied otherwise.
+ * Connects this process's stdio to a running container until it exits (its exit code) or the
+ * detach keys come on stdin (0, the container left running): raw terminal and resizes for -t,
+ * stdin for -i, signals proxied otherwise (unless sigProxy is false).
  */
-export async function attachTerminal(engine: Engine, handle: RunHandle, opts: { tty: boolean; stdin: boolean }): Promise<number> {
+export async function attachTerminal(
+  engine: Engine,
+  handle: RunHandle,
+  opts: { tty: boolean; stdin: boolean; detachKeys: Buffer; sigProxy?: boolean },
+): Promise<number> {
   const { stdin, stdout, stderr } = process;
   handle.stdout.pipe(stdout, { end: false });
   handle.stderr.pipe(stderr, { end: false });
@@ -62,14 +70,20 @@ export async function attachTerminal(engine: Engine, handle: RunHandle, opts: { 
     stdout.on('resize', onResize);
     restore.push(() => stdout.off('resize', onResize));
   }
+  let detach!: () => void;
+  const detached = new Promise<'detached'>((resolve) => {
+    detach = () => resolve('detached');
+  });
   if (opts.stdin) {
-    stdin.pipe(handle.stdin as NodeJS.WritableStream);
+    const keys = new DetachKeyFilter(opts.detachKeys, detach);
+    stdin.pipe(keys).pipe(handle.stdin as NodeJS.WritableStream);
     restore.push(() => {
       stdin.unpipe();
+      keys.unpipe();
       stdin.pause();
     });
   }
-  if (!opts.tty) {
+  if (!opts.tty && opts.sigProxy !== false) {
     // docker's sig-proxy: signals to the client go to the container's process.
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
       const onSignal = (): void => {
@@ -80,9 +94,13 @@ export async function attachTerminal(engine: Engine, handle: RunHandle, opts: { 
     }
   }
   try {
-    const { exitCode } = await handle.wait();
+    const outcome = await Promise.race([handle.wait(), detached]);
+    if (outcome === 'detached') {
+      handle.detach();
+      return 0;
+    }
     await Promise.all([drained(handle.stdout), drained(handle.stderr)]);
-    return exitCode;
+    return outcome.exitCode;
   } finally {
     for (const r of restore) r();
   }
