@@ -34,10 +34,10 @@ const envFile = (name: string, content: string): string => {
 };
 
 describe('run and create flag tables', () => {
-  it('give create all of run\'s flags but --detach', () => {
+  it('give create all of run\'s flags but --detach and --detach-keys', () => {
     const runNames: string[] = runFlags.map((f) => f.long).sort();
     const createNames: string[] = createFlags.map((f) => f.long).sort();
-    expect(runNames.filter((n) => !createNames.includes(n))).toEqual(['detach']);
+    expect(runNames.filter((n) => !createNames.includes(n))).toEqual(['detach', 'detach-keys']);
     expect(createNames.every((n) => runNames.includes(n))).toBe(true);
     expect(createNames).toContain('rm');
     expect(() => parseFlags(createFlags, ['-d', 'img'], { interspersed: false })).toThrow("unknown shorthand flag: 'd' in -d");
