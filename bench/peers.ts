@@ -5,6 +5,28 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/** Runs a command, returning its stdout; throws with its stderr when it fails. */
+export function must(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, maxBuffer: 1024 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+/** Median wall time of runs of a command after one warm-up run, printed with its label. */
+export function timeRuns(label: string, cmd: string, args: string[], opts: { runs: number; env?: NodeJS.ProcessEnv }): number {
+  must(cmd, args, { env: opts.env }); // warm-up: caches, lazy set-up
+  const times: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const t0 = performance.now();
+    must(cmd, args, { env: opts.env });
+    times.push(performance.now() - t0);
+  }
+  const m = median(times);
+  console.log(`${label.padEnd(34)} median ${m.toFixed(1)} ms over ${opts.runs} runs`);
+  return m;
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,4 +82,13 @@ export async function stopDockerd(d: Dockerd): Promise<void> {
   if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
   d.proc.kill('SIGTERM');
   await new Promise((r) => d.proc.once('exit', r));
+}
+
+/** Removes the cgroups a peer made below this process's (dockerd's --cgroup-parent, runc's cgroupsPath), deepest first. */
+export function removePeerCgroups(name: string): void {
+  // '' is the root of a pure cgroup v2 host.
+  for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified', '']) {
+    const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), name);
+    spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
+  }
 }

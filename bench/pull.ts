@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot } from '../test/helpers/env.js';
-import { ensureDocker, median, ownMemoryCgroup, startDockerd, stopDockerd, type Dockerd } from './peers.js';
+import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDockerd, type Dockerd } from './peers.js';
 import { writeOciLayout, skopeoCopy } from '../test/helpers/oci-layout.js';
 import { registrySkipReason, startRegistry, type RegistryFixture } from '../test/helpers/registry.js';
 
@@ -32,12 +32,6 @@ const CANDIDATES = [
   'usr/lib/x86_64-linux-gnu',
   'usr/bin',
 ];
-
-function must(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
 
 function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -202,10 +196,7 @@ async function main(): Promise<void> {
     console.log(`berth ÷ local limit: ${(results['berth'] / results['local']).toFixed(2)}`);
   } finally {
     if (dockerd) await stopDockerd(dockerd);
-    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified', '']) {
-      const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), 'docker-bench');
-      spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
-    }
+    removePeerCgroups('docker-bench');
     if (registry) await registry.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,32 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { busyboxTar } from '../test/helpers/berth.js';
 import { repoRoot } from '../test/helpers/env.js';
-import { ensureDocker, median, ownMemoryCgroup, startDockerd, stopDockerd, type Dockerd } from './peers.js';
+import { ensureDocker, median, must, ownMemoryCgroup, removePeerCgroups, startDockerd, stopDockerd, timeRuns as timeCommand, type Dockerd } from './peers.js';
+
+const timeRuns = (label: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): number => timeCommand(label, cmd, args, { runs: RUNS, env });
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const cli = path.join(repoRoot, 'bin', 'berth.js');
-
-function must(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-
-function timeRuns(label: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
-  must(cmd, args, { env }); // warm-up: caches, lazy image set-up
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    must(cmd, args, { env });
-    times.push(performance.now() - t0);
-  }
-  const m = median(times);
-  console.log(`${label.padEnd(34)} median ${m.toFixed(1)} ms over ${RUNS} runs`);
-  return m;
-}
 
 function runcBundle(dir: string, tar: string): string | undefined {
   if (spawnSync('runc', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
@@ -106,12 +88,7 @@ async function main(): Promise<void> {
     if (results['docker']) console.log(`library ÷ docker: ${(results['library'] / results['docker']).toFixed(2)}`);
   } finally {
     if (dockerd) await stopDockerd(dockerd);
-    for (const name of ['runc-bench', 'docker-bench']) {
-      for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified']) {
-        const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), name);
-        spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
-      }
-    }
+    for (const name of ['runc-bench', 'docker-bench']) removePeerCgroups(name);
     rmSync(dir, { recursive: true, force: true });
   }
 }
