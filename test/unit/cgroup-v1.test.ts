@@ -124,6 +124,53 @@ describe('CgroupV1Manager', () => {
     expect(order.indexOf('cpu.cfs_period_us')).toBeLessThan(order.indexOf('cpu.cfs_quota_us'));
   });
 
+  it('updates limits in the order the kernel accepts, leaving the device rules alone', async () => {
+    const h = await create({ memory: 32 << 20 });
+    const file = (key: string, f: string) => readText(path.join(dirOf(h, key), f));
+    const since = host.fs.writes.length;
+    await manager.update(h, { memory: 64 << 20, pidsLimit: 10 });
+    const raised = host.fs.writes.slice(since).map((w) => path.basename(w.file));
+    expect(raised.indexOf('memory.memsw.limit_in_bytes')).toBeLessThan(raised.indexOf('memory.limit_in_bytes'));
+    expect(raised).not.toContain('devices.deny');
+    expect(await file('memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expect(await file('memory', 'memory.memsw.limit_in_bytes')).toBe(String(128 << 20));
+    const lowered = host.fs.writes.length;
+    await manager.update(h, { memory: 16 << 20 });
+    const order = host.fs.writes.slice(lowered).map((w) => path.basename(w.file));
+    expect(order).toEqual(['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes']);
+    await manager.update(h, { pidsLimit: -1 });
+    expect(await file('pids', 'pids.max')).toBe('max');
+  });
+
+  it('freezes and thaws through freezer.state', async () => {
+    const h = await create();
+    await manager.setFrozen(h, true);
+    expect(await readText(path.join(dirOf(h, 'freezer'), 'freezer.state'))).toBe('FROZEN');
+    await manager.setFrozen(h, false);
+    expect(await readText(path.join(dirOf(h, 'freezer'), 'freezer.state'))).toBe('THAWED');
+  });
+
+  it('reads stats and member pids from the v1 files', async () => {
+    const h = await create({ memory: 32 << 20 });
+    const put = (key: string, f: string, text: string) => writeFile(path.join(dirOf(h, key), f), text);
+    await put('cpuacct', 'cpuacct.usage', '123456789\n');
+    await put('memory', 'memory.usage_in_bytes', '5000000\n');
+    await put('memory', 'memory.stat', 'cache 10\ntotal_inactive_file 1000000\n');
+    await put('pids', 'pids.current', '3\n');
+    await put('blkio', 'blkio.throttle.io_service_bytes_recursive', '8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n');
+    await put('pids', 'cgroup.procs', '12\n7\n');
+    expect(await manager.stats(h)).toEqual({
+      cpuNs: 123456789,
+      memoryUsage: 5000000,
+      memoryInactiveFile: 1000000,
+      memoryLimit: 32 << 20,
+      pids: 3,
+      blkioRead: 4096,
+      blkioWrite: 8192,
+    });
+    expect(await manager.pids(h)).toEqual([7, 12]);
+  });
+
   it("holds docker's default device allowlist", () => {
     expect(DEFAULT_DEVICE_RULES).toEqual(
       expect.arrayContaining(['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm']),
