@@ -291,3 +291,52 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     }
   });
 });
+
+describe.skipIf(skipIntegration('container lifecycle (library)'))('container lifecycle through the Engine', () => {
+  let t: TestRoot;
+
+  beforeAll(() => {
+    t = makeTestRoot();
+    importBusybox(t);
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  it('stops, pauses, renames, updates, restarts, lists processes and samples stats', async () => {
+    const { engine } = t;
+    const rec = await engine.create({ image: 'busybox:test', cmd: ['sh', '-c', 'trap "exit 9" TERM; while true; do sleep 0.1; done'], name: 'lib' });
+    await engine.start(rec.Id);
+    await engine.pause('lib');
+    expect((await engine.inspect('lib')).State.Paused).toBe(true);
+    await engine.unpause('lib');
+    await engine.rename('lib', 'lib2');
+    await engine.update('lib2', { pidsLimit: 20 });
+    expect((await engine.inspect('lib2')).HostConfig.PidsLimit).toBe(20);
+    const top = await engine.top('lib2', ['-o', 'pid,args']);
+    expect(top.Titles).toEqual(['PID', 'COMMAND']);
+    expect(top.Processes.some((p) => p[1]?.startsWith('sh -c trap'))).toBe(true);
+    const stats = await engine.stats('lib2');
+    expect(stats.pids).toBeGreaterThanOrEqual(1);
+    expect(stats.memoryUsage).toBeGreaterThan(0);
+    await engine.restart('lib2', { timeout: 5 });
+    expect((await engine.inspect('lib2')).State.Running).toBe(true);
+    await engine.stop('lib2');
+    expect((await engine.inspect('lib2')).State).toMatchObject({ Status: 'exited', ExitCode: 9 });
+    await expect(engine.attach('lib2')).rejects.toThrow('You cannot attach to a stopped container, start it first');
+    expect((await engine.pruneContainers()).deleted).toEqual([rec.Id]);
+  });
+
+  it('attaches to a running container and reads its output from then on', async () => {
+    const { engine } = t;
+    const rec = await engine.create({ image: 'busybox:test', cmd: ['sh', '-c', 'read x; echo "got $x"; exit 3'], openStdin: true });
+    await engine.start(rec.Id);
+    const h = await engine.attach(rec.Id);
+    let out = '';
+    h.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    h.stdin.write('ping\n');
+    expect((await h.wait()).exitCode).toBe(3);
+    expect(out).toBe('got ping\n');
+    await engine.remove(rec.Id);
+  });
+});
