@@ -3,31 +3,13 @@
  * cgroup files, network modes, import, listing commands and help.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { busyboxTar, cliPath, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
-
-/** Runs a command under a pseudo-terminal made by util-linux `script`, feeding it input over time. */
-function underTerminal(command: string, inputs: Array<{ afterMs: number; data: string }>, timeoutMs = 20_000): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    for (const i of inputs) setTimeout(() => child.stdin.write(i.data), i.afterMs);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out; output so far: ${output}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, output });
-    });
-  });
-}
+import { hasScript, underTerminal } from '../helpers/terminal.js';
 
 function cgroupFile(handle: unknown, controller: string, file: string): string {
   const h = handle as { dir?: string; dirs?: Record<string, string> };
@@ -36,8 +18,6 @@ function cgroupFile(handle: unknown, controller: string, file: string): string {
   return readFileSync(path.join(dir, file), 'utf8').trim();
 }
 
-const hasScript = spawnSync('script', ['--version']).status === 0;
-if (!hasScript) process.stderr.write('SKIPPED terminal test: util-linux `script` is not installed\n');
 
 describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
   let t: TestRoot;

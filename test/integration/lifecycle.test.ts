@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { busyboxTar, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { busyboxTar, cliPath, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { hasScript, underTerminal } from '../helpers/terminal.js';
 import { skipIntegration } from '../helpers/env.js';
 import { isAlive } from '../../src/runtime/process-identity.js';
 import type { ContainerRecord } from '../../src/container/record.js';
@@ -184,27 +185,33 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
       child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     });
 
-  it('attach connects stdin and output; the detach keys leave the container running', async () => {
-    runD(['-i', '--name', 'shell', img, 'sh']);
-    const r = await feed(['attach', 'shell'], [
-      { afterMs: 300, data: 'echo hello-from-attach\n' },
-      { afterMs: 800, data: '\x10\x11' },
+  it.skipIf(!hasScript)('attach connects stdin and output; on a terminal the detach keys leave the container running', async () => {
+    runD(['-it', '--name', 'shell', img, 'sh']);
+    const base = `${process.execPath} ${cliPath} --root ${t.root} --run-root ${t.runRoot}`;
+    const r = await underTerminal(`${base} attach shell`, [
+      { afterMs: 1500, data: 'echo hello-from-attach\r' },
+      { afterMs: 2500, data: '\x10\x11' },
     ]);
-    expect(r.stdout).toContain('hello-from-attach');
+    expect(r.output).toContain('hello-from-attach');
     expect(r.code).toBe(0);
     expect((await inspect('shell')).State.Running).toBe(true);
     // Own keys; a started sequence that breaks off reaches the container unchanged.
-    const own = await feed(['attach', '--detach-keys', 'ctrl-a,x', 'shell'], [
-      { afterMs: 300, data: 'echo "a\x01b"\n' },
-      { afterMs: 800, data: '\x01x' },
+    const own = await underTerminal(`${base} attach --detach-keys ctrl-a,x shell`, [
+      { afterMs: 1500, data: 'echo a\x01b | wc -c\r' },
+      { afterMs: 2500, data: '\x01x' },
     ]);
-    expect(own.stdout).toContain('a\x01b');
+    expect(own.output).toMatch(/\b4\b/);
     expect(own.code).toBe(0);
     expect((await inspect('shell')).State.Running).toBe(true);
-    // Attached until the container exits: its exit code is attach's.
-    const end = await feed(['attach', 'shell'], [{ afterMs: 300, data: 'exit 7\n' }]);
-    expect(end.code).toBe(7);
-    expect(t.cli(['attach', 'shell']).stderr).toMatch(/You cannot attach to a stopped container, start it first/);
+  });
+
+  it('attach without a terminal pipes stdin and ends with the exit code of the container', async () => {
+    runD(['-i', '--name', 'piped', img, 'sh']);
+    // Not a terminal: the detach keys are ordinary input, as with docker.
+    const r = await feed(['attach', 'piped'], [{ afterMs: 300, data: 'echo "x\x10\x11y" | wc -c; exit 7\n' }]);
+    expect(r.stdout.trim()).toBe('5');
+    expect(r.code).toBe(7);
+    expect(t.cli(['attach', 'piped']).stderr).toMatch(/You cannot attach to a stopped container, start it first/);
   });
 
   it('restarts an on-failure container up to its retry count', async () => {

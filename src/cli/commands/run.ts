@@ -74,12 +74,19 @@ export async function attachTerminal(
   const detached = new Promise<'detached'>((resolve) => {
     detach = () => resolve('detached');
   });
-  if (opts.stdin) {
+  if (opts.stdin && opts.tty) {
+    // As docker's daemon: the detach keys are looked for on a terminal's input only.
     const keys = new DetachKeyFilter(opts.detachKeys, detach);
     stdin.pipe(keys).pipe(handle.stdin as NodeJS.WritableStream);
     restore.push(() => {
       stdin.unpipe();
       keys.unpipe();
+      stdin.pause();
+    });
+  } else if (opts.stdin) {
+    stdin.pipe(handle.stdin as NodeJS.WritableStream);
+    restore.push(() => {
+      stdin.unpipe();
       stdin.pause();
     });
   }
