@@ -3,7 +3,7 @@
  * docker-registry on 127.0.0.1), with images put there by skopeo, an independent peer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
@@ -193,6 +193,32 @@ describe.skipIf(skipRegistry('berth pull', 'anonymous'))('berth pull', () => {
     expect(new Set(layers).size).toBe(layers.length);
     expect(tmpOf(t)).toEqual([]);
     expect(t.cli(['run', '--rm', ref('test/big:1'), 'sh', '-c', 'wc -c < /big.bin']).stdout.trim()).toBe(String(24 << 20));
+  }, 120_000);
+
+  it('leaves the store as it was when the disk fills up, and pulls once there is room', async () => {
+    // The state root on a small tmpfs: the 24 MB layer of test/big:1 cannot fit.
+    const small = mkdtempSync('/tmp/berth-it-full-');
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', small]).status).toBe(0);
+    try {
+      const args = (...a: string[]): string[] => [cliPath, '--root', small, '--run-root', path.join(small, 'run'), ...a];
+      const pullIn = (r: string) => spawnSync(process.execPath, args('pull', r), { encoding: 'utf8' });
+      expect(pullIn(ref('test/app:v1')).status).toBe(0);
+      const storeFiles = (): string[] => readdirSync(path.join(small, 'storage'), { recursive: true }).map(String).sort();
+      const before = storeFiles();
+      const full = pullIn(ref('test/big:1'));
+      expect(full.status).not.toBe(0);
+      expect(full.stderr).toMatch(/no space left on device/i);
+      expect(full.stderr).not.toMatch(/\n\s+at /);
+      expect(storeFiles()).toEqual(before);
+      expect(spawnSync(process.execPath, args('images'), { encoding: 'utf8' }).stdout).not.toContain('test/big');
+      expect(spawnSync('mount', ['-o', 'remount,size=200m', small]).status).toBe(0);
+      expect(pullIn(ref('test/big:1')).status).toBe(0);
+      const run = spawnSync(process.execPath, args('run', '--rm', ref('test/big:1'), 'sh', '-c', 'wc -c < /big.bin'), { encoding: 'utf8' });
+      expect(run.stdout.trim()).toBe(String(24 << 20));
+    } finally {
+      spawnSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('pushes an image that skopeo reads back and another root pulls and runs, skipping and mounting blobs it has', async () => {
