@@ -18,6 +18,7 @@ import type { LoadOptions } from './image/archive.js';
 import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
+import type { RegistryCredentials } from './image/registry/auth.js';
 import { containerUpdateSchema, createOptionsSchema, type ContainerUpdate, type CreateOptions } from './container/options.js';
 import { matchesLabels } from './container/labels.js';
 import { nextRestartDelay, shouldRestart, startsAtBoot } from './container/restart-policy.js';
@@ -233,6 +234,23 @@ export class Engine {
   async loadImages(source: AsyncIterable<Uint8Array>, opts: LoadOptions): Promise<string[]> {
     const { loadImages } = await import('./image/archive.js');
     return loadImages(this.images, this.layers, source, opts);
+  }
+
+  /**
+   * Checks credentials with a registry as `docker login` does (the Engine API's POST /auth);
+   * storing them is the client's business, as with docker.
+   */
+  async login(server: string, credentials: RegistryCredentials): Promise<{ Status: string }> {
+    const [{ checkLogin }, { insecureRegistriesFromEnv, isLoopbackHost }] = await Promise.all([
+      import('./image/registry/login.js'),
+      import('./image/registry/client.js'),
+    ]);
+    const insecure = this.insecureRegistries ?? insecureRegistriesFromEnv();
+    await checkLogin(server, credentials, {
+      insecure: (host) => isLoopbackHost(host) || insecure.includes(host),
+      userAgent: `berth/${packageVersion()}`,
+    });
+    return { Status: 'Login Succeeded' };
   }
 
   /** A registry client with this engine's insecure registries and auth (the registry code loads on first use). */

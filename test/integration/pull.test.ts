@@ -320,6 +320,10 @@ describe.skipIf(skipRegistry('berth pull with credentials', 'token') || skipRegi
       expect(denied.code).toBe(125);
       expect(denied.stderr).toMatch(/pull access denied for .*private\/app:1.*berth login/);
 
+      // The library checks credentials the same way (the Engine API's POST /auth).
+      await expect(t.engine.login(reg.host, { username: reg.user!, password: 'nope' })).rejects.toThrow(/unauthorized/);
+      expect(await t.engine.login(reg.host, { username: reg.user!, password: reg.password! })).toEqual({ Status: 'Login Succeeded' });
+
       const wrong = await cli(['login', '-u', reg.user!, '--password-stdin', reg.host], 'nope\n');
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/unauthorized/);
