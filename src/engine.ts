@@ -19,6 +19,8 @@ import type { PushEvent, PushResult } from './image/push.js';
 import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
+import { logRotation } from './container/log-options.js';
+import { openContainerLogs, type LogStream, type LogsOptions } from './container/logs.js';
 import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -349,6 +351,7 @@ export class Engine {
     if (o.networkMode === 'host' && o.hostname) {
       throw new InvalidArgumentError('conflicting options: hostname and the network mode');
     }
+    logRotation(o.logConfig);
     const id = newContainerId();
     const layers = chainIds(image.config.rootfs.diff_ids);
     const now = new Date().toISOString();
@@ -615,6 +618,17 @@ export class Engine {
       if (err instanceof NotFoundError) throw new NotFoundError(`No such object: ${ref}`);
       throw err;
     }
+  }
+
+  /**
+   * `docker logs`: the container's output from its json-file log (rotated files included),
+   * as entries of stdout and stderr; with follow, until the container exits or signal aborts.
+   * Throws before the first entry for an unknown container or a driver that keeps no log.
+   */
+  async logs(ref: string, opts: LogsOptions = {}): Promise<LogStream> {
+    const rec = await this.inspect(ref);
+    const running = async (): Promise<boolean> => (await this.inspect(rec.Id).catch(() => undefined))?.State.Running ?? false;
+    return openContainerLogs(this.containers.dir(rec.Id), rec, opts, running);
   }
 
   /** Waits for a container to exit and returns its exit code. */
