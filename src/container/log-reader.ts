@@ -206,7 +206,10 @@ export async function* readJsonLog(dir: string, id: string, o: LogReadOptions): 
   }
 }
 
-/** The file that follows the one with inode `after` (the oldest there is when that one was dropped); the others are closed. */
+/**
+ * The file that follows the one with inode `after`; when that one is gone, the oldest there is
+ * (the shim drops only the oldest file, or with max-file=1 the only one). The others are closed.
+ */
 async function successor(dir: string, id: string, after: number | undefined, closing: Set<FileHandle>): Promise<OpenLog | undefined> {
   const files = await openLogs(dir, id);
   const at = after === undefined ? -1 : files.findIndex((f) => f.ino === after);
