@@ -60,7 +60,8 @@ export function openContainerLogs(dir: string, rec: ContainerRecord, options: Lo
   const parsed = logsOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidArgumentError(`${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid options'}`);
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new InvalidArgumentError(`${where}${issue?.message ?? 'invalid options'}`);
   }
   const o = parsed.data;
   if (rec.HostConfig.LogConfig.Type !== 'json-file') throw new InvalidArgumentError('configured logging driver does not support reading');

@@ -173,5 +173,6 @@ describe.skipIf(skipIntegration('berth logs'))('berth logs', () => {
     expect(seen).toEqual(['ready\n']);
     await t.engine.remove(running, { force: true });
     await expect(t.engine.logs('no-such-container')).rejects.toThrow('No such container: no-such-container');
+    await expect(t.engine.logs(id, { since: 'yesterday' })).rejects.toThrow(/^since: must be unix seconds/);
   });
 });
