@@ -172,8 +172,16 @@ export async function* readJsonLog(dir: string, id: string, o: LogReadOptions): 
     let pos = 0;
     if (o.tail !== undefined && o.tail >= 0 && files.length > 0) ({ file: first, pos } = await tailStart(files, o.tail));
     let cursor: Cursor | undefined;
+    // A long follow goes through many rotations: each file is closed once the next one is taken.
+    const moveTo = async (file: OpenLog, at: number): Promise<Cursor> => {
+      if (cursor) {
+        closing.delete(cursor.file.handle);
+        await cursor.file.handle.close();
+      }
+      return new Cursor(file, at);
+    };
     for (let f = first; f < files.length; f++) {
-      cursor = new Cursor(files[f]!, f === first ? pos : 0);
+      cursor = await moveTo(files[f]!, f === first ? pos : 0);
       if (yield* drain(cursor, o)) return;
     }
     if (!follow) return;
@@ -183,13 +191,15 @@ export async function* readJsonLog(dir: string, id: string, o: LogReadOptions): 
       // Asked before the last drain: once the exit record exists the log is complete.
       const exited = existsSync(follow.exitFile);
       for (;;) {
-        if (cursor && (yield* drain(cursor, o))) return;
+        // Looked at before the drain: the shim renames a file only after its last write, so a
+        // rotation seen here means the drain below reads all the old file will ever hold.
         const now = await stat(current).catch(() => undefined);
+        if (cursor && (yield* drain(cursor, o))) return;
         if (!now || now.ino === cursor?.file.ino) break;
         // Rotated (or first created): what the old file had is read; go on with the file after it.
         const next = await successor(dir, id, cursor?.file.ino, closing);
         if (!next) break;
-        cursor = new Cursor(next, 0);
+        cursor = await moveTo(next, 0);
       }
       if (exited) return;
       const woken = await waker.wait(RECHECK_MS);
