@@ -20,7 +20,7 @@ import { imageHistory, type ImageHistoryItem } from './image/history.js';
 import type { RegistryAuth, RegistryClient } from './image/registry/client.js';
 import { createOptionsSchema, type CreateOptions } from './container/options.js';
 import { logRotation } from './container/log-options.js';
-import { openContainerLogs, type LogStream, type LogsOptions } from './container/logs.js';
+import type { LogStream, LogsOptions } from './container/logs.js';
 import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -627,6 +627,8 @@ export class Engine {
    */
   async logs(ref: string, opts: LogsOptions = {}): Promise<LogStream> {
     const rec = await this.inspect(ref);
+    // Loaded on demand, like pull: a container start does not pay for the log reader.
+    const { openContainerLogs } = await import('./container/logs.js');
     const running = async (): Promise<boolean> => (await this.inspect(rec.Id).catch(() => undefined))?.State.Running ?? false;
     return openContainerLogs(this.containers.dir(rec.Id), rec, opts, running);
   }
