@@ -3,8 +3,7 @@
  * so a bad option fails `create`, not a later start; and turned into the rotation the shim does.
  */
 import { InvalidArgumentError } from '../errors.js';
-// A pure parser of go-units sizes, shared with the CLI's --memory so both read "10m" alike.
-import { parseBytes } from '../cli/units.js';
+import { parseBytes } from '../util/size.js';
 import type { LogConfig } from './record.js';
 
 /** Rotation when no option says otherwise, as docker's `local` driver: 5 files of 20 MiB. */
