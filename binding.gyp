@@ -23,6 +23,7 @@
       "sources": [
         "native/shim/main.c",
         "native/shim/spec.c",
+        "native/shim/logrotate.c",
         "native/shim/spawn.c",
         "native/shim/fdpass.c",
         "native/shim/container_init.c",

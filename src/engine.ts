@@ -26,6 +26,8 @@ import type { ContainerStats } from './container/stats.js';
 import { parseSignal, signalNumber } from './runtime/signals.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
+import { logRotation } from './container/log-options.js';
+import type { LogStream, LogsOptions } from './container/logs.js';
 import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
@@ -386,6 +388,7 @@ export class Engine {
     if (o.networkMode === 'host' && o.hostname) {
       throw new InvalidArgumentError('conflicting options: hostname and the network mode');
     }
+    logRotation(o.logConfig);
     const id = newContainerId();
     const layers = chainIds(image.config.rootfs.diff_ids);
     const now = new Date().toISOString();
@@ -700,6 +703,19 @@ export class Engine {
       if (err instanceof NotFoundError) throw new NotFoundError(`No such object: ${ref}`);
       throw err;
     }
+  }
+
+  /**
+   * `docker logs`: the container's output from its json-file log (rotated files included),
+   * as entries of stdout and stderr; with follow, until the container exits or signal aborts.
+   * Throws before the first entry for an unknown container or a driver that keeps no log.
+   */
+  async logs(ref: string, opts: LogsOptions = {}): Promise<LogStream> {
+    const rec = await this.inspect(ref);
+    // Loaded on demand, like pull: a container start does not pay for the log reader.
+    const { openContainerLogs } = await import('./container/logs.js');
+    const running = async (): Promise<boolean> => (await this.inspect(rec.Id).catch(() => undefined))?.State.Running ?? false;
+    return openContainerLogs(this.containers.dir(rec.Id), rec, opts, running);
   }
 
   /** Waits for a container to exit and returns its exit code. */

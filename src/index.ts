@@ -2,6 +2,8 @@
 export { Engine, type EngineOptions, type RunHandle } from './engine.js';
 export type { CreateOptions } from './container/options.js';
 export type { ContainerRecord, ContainerStatus } from './container/record.js';
+export type { LogEntry } from './container/log-entry.js';
+export type { LogStream, LogsOptions } from './container/logs.js';
 export {
   BerthError,
   NotFoundError,

@@ -3,12 +3,15 @@
 #endif
 #include "jsonlog.h"
 #include "error.h"
+#include "diag.h"
+#include "logrotate.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* docker's json-file splits longer lines into partial entries of this size. */
@@ -16,12 +19,22 @@
 
 static const char *const stream_names[] = { "stdout", "stderr" };
 
-int jsonlog_open(struct jsonlog *l, const char *path, struct shim_error *e)
+static int open_log(const char *path)
 {
-	*l = (struct jsonlog){ 0 };
-	l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+int jsonlog_open(struct jsonlog *l, const char *path, unsigned long long max_size, unsigned max_files, struct shim_error *e)
+{
+	struct stat st;
+
+	*l = (struct jsonlog){ .path = path, .max_size = max_size, .max_files = max_files };
+	l->fd = open_log(path);
 	if (l->fd < 0)
 		return fail_errno(e, "open log", path);
+	/* A restarted container appends to the file its last run left. */
+	if (fstat(l->fd, &st) == 0)
+		l->size = (unsigned long long)st.st_size;
 	return 0;
 }
 
@@ -116,10 +129,49 @@ void json_escape(struct buf *out, const char *data, size_t n)
 	buf_append(out, p + n - run, run);
 }
 
+/* Writes the first n queued bytes; what the disk refuses is dropped with them. */
+static void write_out(struct jsonlog *l, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(l->fd, buf_head(&l->entries) + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		/* A log that cannot be written (disk full) must not stop the container's output from flowing. */
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	l->size += done;
+	buf_consume(&l->entries, n);
+}
+
+static void rotate(struct jsonlog *l)
+{
+	int fd;
+
+	if (log_rotate(l->path, l->max_files) < 0) {
+		diag("rotate log %s: %s", l->path, strerror(errno));
+		return;
+	}
+	fd = open_log(l->path);
+	if (fd < 0) {
+		/* Keep writing to the file just moved aside rather than losing the output. */
+		diag("reopen log %s: %s", l->path, strerror(errno));
+		return;
+	}
+	close(l->fd);
+	l->fd = fd;
+	l->size = 0;
+}
+
 static void add_entry(struct jsonlog *l, enum log_stream s, const char *p, size_t n)
 {
 	struct timespec now;
 	char when[64];
+	size_t before = buf_len(&l->entries);
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	rfc3339_nano(&now, when, sizeof(when));
@@ -130,6 +182,11 @@ static void add_entry(struct jsonlog *l, enum log_stream s, const char *p, size_
 	buf_appends(&l->entries, "\",\"time\":\"");
 	buf_appends(&l->entries, when);
 	buf_appends(&l->entries, "\"}\n");
+	/* Entries are never split across files: one bigger than max_size gets a file of its own. */
+	if (l->max_size && l->size + buf_len(&l->entries) > l->max_size && l->size + before > 0) {
+		write_out(l, before);
+		rotate(l);
+	}
 }
 
 /* Where to cut a line that is too long: not inside a UTF-8 sequence, so both halves stay valid. */
@@ -145,16 +202,7 @@ static size_t split_point(const unsigned char *p)
 
 static void write_entries(struct jsonlog *l)
 {
-	while (buf_len(&l->entries)) {
-		ssize_t w = write(l->fd, buf_head(&l->entries), buf_len(&l->entries));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		/* A log that cannot be written (disk full) must not stop the container's output from flowing. */
-		if (w <= 0)
-			break;
-		buf_consume(&l->entries, (size_t)w);
-	}
+	write_out(l, buf_len(&l->entries));
 	buf_clear(&l->entries);
 }
 

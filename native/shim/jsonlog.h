@@ -12,13 +12,18 @@ enum log_stream { LOG_STDOUT, LOG_STDERR };
 /* fd -1: no log file was asked for; writes are dropped. */
 struct jsonlog {
 	int fd;
+	const char *path;
+	unsigned long long size;     /* bytes in the current file */
+	unsigned long long max_size; /* 0: never rotated */
+	unsigned max_files;	     /* current file included */
 	struct buf partial[2]; /* per stream: output since its last newline */
 	struct buf entries;    /* the entries of one write(2) */
 };
 
 struct shim_error;
 
-int jsonlog_open(struct jsonlog *l, const char *path, struct shim_error *e);
+/* max_size 0: the file grows without bound; otherwise rotated before an entry would take it past max_size. */
+int jsonlog_open(struct jsonlog *l, const char *path, unsigned long long max_size, unsigned max_files, struct shim_error *e);
 void jsonlog_write(struct jsonlog *l, enum log_stream s, const char *p, size_t n);
 /* The stream ended: a last line without its newline still goes out. */
 void jsonlog_flush(struct jsonlog *l, enum log_stream s);

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		fail_errno(&e, "open shim.log beside", spec.file);
 		goto fail;
 	}
-	if ((spec.log && jsonlog_open(&log, spec.log, &e) < 0) || attach_listen(&srv, spec.socket, &e) < 0)
+	if ((spec.log && jsonlog_open(&log, spec.log, spec.log_max_size, spec.log_max_files, &e) < 0) || attach_listen(&srv, spec.socket, &e) < 0)
 		goto fail;
 	if (container_spawn(&spec, &c, &e) < 0)
 		goto fail;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,20 @@ static int parse_u16(const char *key, const char *v, unsigned short *out, struct
 	if (errno || end == v || *end || n > 0xffff)
 		return fail(e, EXIT_SETUP, "spec: %s must be a number up to 65535, not \"%s\"", key, v);
 	*out = (unsigned short)n;
+	return 0;
+}
+
+/* log_max_size and log_max_files: positive decimal numbers. */
+static int parse_positive(const char *key, const char *v, unsigned long long max, unsigned long long *out, struct shim_error *e)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || n == 0 || n > max)
+		return fail(e, EXIT_SETUP, "spec: %s must be a number from 1 to %llu, not \"%s\"", key, max, v);
+	*out = n;
 	return 0;
 }
 
@@ -187,6 +202,16 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 	}
 	if (strcmp(key, "bind") == 0)
 		return parse_bind(s, v, e);
+	if (strcmp(key, "log_max_size") == 0)
+		return parse_positive(key, v, ULLONG_MAX, &s->log_max_size, e);
+	if (strcmp(key, "log_max_files") == 0) {
+		unsigned long long n = 0;
+
+		if (parse_positive(key, v, 1000000, &n, e) < 0)
+			return -1;
+		s->log_max_files = (unsigned)n;
+		return 0;
+	}
 	if (strcmp(key, "tty_rows") == 0) {
 		*seen_tty_rows = true;
 		return parse_u16(key, v, &s->tty_rows, e);
@@ -212,6 +237,10 @@ static int check_required(const struct spec *s, struct shim_error *e)
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!required[i].present)
 			return fail(e, EXIT_SETUP, "spec: missing key: %s", required[i].key);
+	if ((s->log_max_size == 0) != (s->log_max_files == 0))
+		return fail(e, EXIT_SETUP, "spec: log_max_size and log_max_files go together");
+	if (s->log_max_size && !s->log)
+		return fail(e, EXIT_SETUP, "spec: log_max_size without log");
 	if (s->cwd[0] != '/')
 		return fail(e, EXIT_SETUP, "spec: cwd must be an absolute path, not \"%s\"", s->cwd);
 	return 0;

@@ -52,6 +52,8 @@ struct spec {
 	bool has_tty_size;
 	unsigned short tty_rows;
 	unsigned short tty_cols;
+	unsigned long long log_max_size; /* 0: the log is not rotated */
+	unsigned log_max_files;
 };
 
 struct shim_error;

@@ -6,38 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, isSystemError } from '../errors.js';
-import { parseGoFloat } from './flags.js';
+export { parseBytes } from '../util/size.js';
 
 /** The host environment, as process.env: where bare `-e K` and env-file `K` take their values. */
 export type HostEnv = Readonly<Record<string, string | undefined>>;
 
 function refuse(message: string): InvalidArgumentError {
   return new InvalidArgumentError(message);
-}
-
-/** go-units v0.4 (docker 20.10): a number, one optional blank, then k/m/g/t/p with an optional i and b. */
-const SIZE = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;
-const BINARY_UNITS: Readonly<Record<string, number>> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-
-/**
- * `-m/--memory` as go-units RAMInBytes reads it: "512m", "1.5g", "10KiB", "64 MB", binary
- * multiples, case-insensitive. Sizes beyond int64, which Go wraps to a negative number, are
- * refused instead.
- */
-export function parseBytes(size: string): number {
-  const match = SIZE.exec(size);
-  if (match === null) throw refuse(`invalid size: '${size}'`);
-  const [, number = '', unit] = match;
-  let value: number;
-  try {
-    // The pattern admits "1.2.3"; go-units then reports ParseFloat's refusal as is.
-    value = parseGoFloat(number);
-  } catch (err) {
-    throw refuse(err instanceof Error ? err.message : String(err));
-  }
-  const bytes = Math.trunc(value * (unit === undefined ? 1 : (BINARY_UNITS[unit.toLowerCase()] ?? 1)));
-  if (bytes > Number.MAX_SAFE_INTEGER) throw refuse(`invalid size: '${size}'`);
-  return bytes;
 }
 
 const NANO_DIGITS = 9;

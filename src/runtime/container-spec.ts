@@ -3,6 +3,8 @@
  * capabilities, masked paths and files docker gives every container.
  */
 import type { ContainerRecord } from '../container/record.js';
+import { logRotation } from '../container/log-options.js';
+import { jsonLogPath } from '../container/log-files.js';
 import { MASKED_PATHS, READONLY_PATHS, type BindMount, type ShimSpec } from './shim-spec.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -43,6 +45,12 @@ export interface ContainerFiles {
   capabilities: string[];
 }
 
+/** Where the output goes and how it rotates; nothing for the `none` driver. */
+function jsonLog(rec: ContainerRecord, dir: string): Pick<ShimSpec, 'logFile' | 'logRotation'> {
+  const rotation = logRotation(rec.HostConfig.LogConfig);
+  return rotation ? { logFile: jsonLogPath(dir, rec.Id), logRotation: rotation } : {};
+}
+
 export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): ShimSpec {
   const privileged = rec.HostConfig.Privileged;
   const at = (name: string): string => `${files.dir}/${name}`;
@@ -70,7 +78,7 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     tty: rec.Config.Tty,
     consoleSize: rec.HostConfig.ConsoleSize,
     stdin: rec.Config.OpenStdin,
-    logFile: at(`${rec.Id}-json.log`),
+    ...jsonLog(rec, files.dir),
     exitFile: at('exit.json'),
     socket: files.socket,
     exitCommand: files.exitCommand,

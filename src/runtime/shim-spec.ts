@@ -35,7 +35,10 @@ export interface ShimSpec {
   tty: boolean;
   consoleSize?: [number, number];
   stdin: boolean;
-  logFile: string;
+  /** Absent for the `none` log driver: the output is not kept. */
+  logFile?: string;
+  /** json-file rotation (PROTOCOL.md `log_max_size`, `log_max_files`); absent: the file grows without bound. */
+  logRotation?: { maxSize: number; maxFiles: number };
   exitFile: string;
   /** For other tools; the engine takes the pid from the ready report and sets none (it costs an fsync per start). */
   pidFile?: string;
@@ -99,7 +102,11 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
     one('tty_cols', String(s.consoleSize[1]));
   }
   one('stdin', bool(s.stdin));
-  one('log', s.logFile);
+  if (s.logFile) one('log', s.logFile);
+  if (s.logFile && s.logRotation) {
+    one('log_max_size', String(s.logRotation.maxSize));
+    one('log_max_files', String(s.logRotation.maxFiles));
+  }
   one('exit_file', s.exitFile);
   if (s.pidFile) one('pid_file', s.pidFile);
   one('socket', s.socket);

@@ -27,6 +27,7 @@ import {
   topCommand,
   updateCommand,
 } from './lifecycle.js';
+import { logsCommand } from './logs.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -127,6 +128,15 @@ const pushFlags = defineFlags([
   { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
 ] as const);
 
+const logsFlags = defineFlags([
+  { long: 'details', type: 'bool', description: 'Show extra details provided to logs' },
+  { long: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
+  { long: 'since', type: 'string', valueName: 'string', description: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+  { long: 'tail', short: 'n', type: 'string', valueName: 'string', default: 'all', description: 'Number of lines to show from the end of the logs' },
+  { long: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
+  { long: 'until', type: 'string', valueName: 'string', description: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+] as const);
+
 const noFlags = defineFlags([] as const);
 
 const stopFlags = defineFlags([
@@ -224,6 +234,23 @@ export const COMMANDS: readonly Command[] = [
     flags: noFlags,
     minArgs: 1,
     run: (ctx, p) => waitCommand(ctx, p.positionals),
+  }),
+  command({
+    names: ['logs', 'container logs'],
+    usage: 'logs [OPTIONS] CONTAINER',
+    description: 'Fetch the logs of a container',
+    flags: logsFlags,
+    minArgs: 1,
+    maxArgs: 1,
+    run: (ctx, p) =>
+      logsCommand(ctx, p.positionals[0]!, {
+        follow: p.values.follow,
+        tail: p.values.tail,
+        since: p.values.since,
+        until: p.values.until,
+        timestamps: p.values.timestamps,
+        details: p.values.details,
+      }),
   }),
   command({
     names: ['inspect', 'container inspect', 'image inspect'],
