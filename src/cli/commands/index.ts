@@ -15,6 +15,7 @@ import { systemDfCommand } from './system.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
+import { containerFsCommands } from './container-fs.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -273,6 +274,7 @@ export const COMMANDS: readonly Command[] = [
     maxArgs: 0,
     run: (ctx, p) => loadCommand(ctx, { input: p.values.input, quiet: p.values.quiet }),
   }),
+  ...containerFsCommands,
   command({
     names: ['login'],
     usage: 'login [OPTIONS] [SERVER]',
