@@ -48,8 +48,3 @@ export function isGoDir(mode: number): boolean {
 export function pathStat(name: string, st: Stats, linkTarget: string): ContainerPathStat {
   return { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
 }
-
-/** The header value: base64 of the JSON, as docker sends it. */
-export function encodePathStat(stat: ContainerPathStat): string {
-  return Buffer.from(JSON.stringify(stat)).toString('base64');
-}
