@@ -355,8 +355,7 @@ export class Engine {
 
   /**
    * `docker export` (GET /containers/{id}/export): the container's flattened filesystem as a tar.
-   * The container is found and its files opened before the first byte; iterate the stream to
-   * its end (or return() it) to release them.
+   * The container is found before the first byte; its files are held only while the stream is iterated.
    */
   async exportContainer(ref: string): Promise<AsyncGenerator<Buffer>> {
     const { exportTar } = await import('./container/filesystem.js');
@@ -371,7 +370,7 @@ export class Engine {
 
   /**
    * A tar of a path in a container (GET /containers/{id}/archive), entries named after the
-   * path's last component. Iterate the stream to its end (or return() it) to release the files.
+   * path's last component. The path is checked before; files are held only while the stream is iterated.
    */
   async getArchive(ref: string, path: string, opts: ArchiveOptions = {}): Promise<{ stat: ContainerPathStat; stream: AsyncGenerator<Buffer> }> {
     const { archivePath } = await import('./container/filesystem.js');

@@ -145,25 +145,35 @@ export function statPath(c: ContainerFiles, p: string): ContainerPathStat {
 
 /**
  * A tar of a container path (GET /containers/{id}/archive): entries named after the path's
- * last component (`.` for `dir/.`), as docker's. The root view stays open until the stream
- * ends or is returned early.
+ * last component (`.` for `dir/.`), as docker's. The path is checked (and its stat taken) now;
+ * the files are opened again when the stream starts and released when it ends or is returned,
+ * so a stream never iterated holds nothing.
  */
 export function archivePath(c: ContainerFiles, p: string, opts: ArchiveOptions = {}): { stat: ContainerPathStat; stream: AsyncGenerator<Buffer> } {
-  const root = openRoot(c, false);
-  let fd: number;
-  let st: Stats;
+  const follow = opts.followLink === true;
+  const open = (): { root: RootView; fd: number } => {
+    const root = openRoot(c, false);
+    try {
+      return { root, fd: openPath(c, root.fd, p, follow) };
+    } catch (err) {
+      closeSync(root.fd);
+      throw err;
+    }
+  };
+  const first = open();
+  let stat: ContainerPathStat;
   try {
-    fd = openPath(c, root.fd, p, opts.followLink === true);
-    st = fstatSync(fd);
-  } catch (err) {
-    closeSync(root.fd);
-    throw err;
+    const st = fstatSync(first.fd);
+    stat = pathStat(baseName(p), st, linkTarget(first.fd, st));
+  } finally {
+    closeSync(first.fd);
+    closeSync(first.root.fd);
   }
-  const name = baseName(p) === '/' ? '.' : baseName(p);
-  const stat = pathStat(baseName(p), st, linkTarget(fd, st));
+  const name = stat.name === '/' ? '.' : stat.name;
   const start = containerRel(p);
   const inContainer = (rel: string): string => (start === '' ? rel : `${start}/${rel}`);
   const stream = (async function* () {
+    const { root, fd } = open();
     try {
       yield* treeTar(fd, {
         name,
@@ -211,10 +221,10 @@ export async function extractInto(c: ContainerFiles, p: string, source: AsyncIte
   }
 }
 
-/** `docker export`: the container's flattened filesystem (upper over its layers) as a tar. */
+/** `docker export`: the container's flattened filesystem (upper over its layers) as a tar; opened when iterated. */
 export function exportTar(c: ContainerFiles): AsyncGenerator<Buffer> {
-  const fd = openOverlay({ lower: [upperDir(c), ...c.lowerDirs] });
   return (async function* () {
+    const fd = openOverlay({ lower: [upperDir(c), ...c.lowerDirs] });
     try {
       yield* treeTar(fd, { name: '' });
     } finally {
@@ -240,8 +250,8 @@ export async function containerChanges(c: ContainerFiles): Promise<ContainerChan
 
 /** The upper dir as a layer tar (AUFS whiteouts), without berth's mount placeholders. */
 export function upperLayerTar(c: ContainerFiles): AsyncGenerator<Buffer> {
-  const fd = addon().openat2(AT.FDCWD, upperDir(c), O.PATH | O.DIRECTORY | O.NOFOLLOW, 0, 0);
   return (async function* () {
+    const fd = addon().openat2(AT.FDCWD, upperDir(c), O.PATH | O.DIRECTORY | O.NOFOLLOW, 0, 0);
     try {
       yield* treeTar(fd, { name: '', layer: true, skip: isMountPlaceholder });
     } finally {

@@ -28,7 +28,7 @@ export interface TreeTarOptions {
 }
 
 /** Opens one name (no '/') below a directory fd, never following it. */
-export function openChild(dirFd: number, name: string, flags = O.PATH): number {
+export function openChild(dirFd: number, name: string, flags: number = O.PATH): number {
   return addon().openat2(dirFd, name, flags | O.NOFOLLOW, 0, RESOLVE.BENEATH | RESOLVE.NO_MAGICLINKS);
 }
 

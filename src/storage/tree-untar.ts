@@ -12,7 +12,7 @@ import { AT, O, RESOLVE, addon } from '../native/addon.js';
 import { ByteReader } from '../image/byte-reader.js';
 import { layerPathComponents } from '../image/layer-path.js';
 import { TarReader, type TarEntry } from '../image/tar-reader.js';
-import { openChild } from './tree-tar.js';
+import { listDir, openChild } from './tree-tar.js';
 import { openInRoot } from './resolve-in-root.js';
 
 
@@ -49,7 +49,19 @@ function statChild(parentFd: number, name: string): Stats | undefined {
   }
 }
 
-function removeChild(parentFd: number, name: string, st: Stats): void {
+/** Removes name below parentFd with everything below it, walking through fds (never a path). */
+async function removeChild(parentFd: number, name: string, st: Stats): Promise<void> {
+  if (st.isDirectory()) {
+    const fd = openChild(parentFd, name, O.RDONLY | O.DIRECTORY);
+    try {
+      for (const child of await listDir(fd)) {
+        const cst = statChild(fd, child);
+        if (cst) await removeChild(fd, child, cst);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
   addon().unlinkat(parentFd, name, st.isDirectory() ? AT.REMOVEDIR : 0);
 }
 
@@ -115,12 +127,11 @@ export async function untarInto(rootFd: number, destDir: string, source: AsyncIt
   async function create(entry: TarEntry, data: AsyncIterable<Buffer>, parentFd: number, base: string, path: string): Promise<void> {
     const existing = statChild(parentFd, base);
     if (existing && opts.noOverwriteDirNonDir && existing.isDirectory() !== (entry.type === 'directory')) {
-      throw new InvalidArgumentError(
-        existing.isDirectory() ? `cannot overwrite directory ${JSON.stringify(path)} with non-directory` : `cannot overwrite non-directory ${JSON.stringify(path)} with directory`,
-      );
+      const what = existing.isDirectory() ? ['directory', 'non-directory'] : ['non-directory', 'directory'];
+      throw new InvalidArgumentError(`cannot overwrite ${what[0]} "/${path}" with ${what[1]} "${entry.name}"`);
     }
     const keepDir = existing?.isDirectory() === true && entry.type === 'directory';
-    if (existing && !keepDir) removeChild(parentFd, base, existing);
+    if (existing && !keepDir) await removeChild(parentFd, base, existing);
     const uid = opts.owner?.uid ?? entry.uid;
     const gid = opts.owner?.gid ?? entry.gid;
     switch (entry.type) {

@@ -188,6 +188,9 @@ describe.skipIf(skipIntegration('container filesystem commands'))('diff, commit,
         const out = ok(['run', '--rm', `cp-check:${state}`, 'sh', '-c', `cat ${files.join(' ')}; stat -c %u:%g ${owners.join(' ')}`]);
         expect(out).toBe('plain\ndeep\ndeep\nplain\n0:0\n1234:4321\n0:0\n');
       }
+      mkdirSync(local('clash', 'file'), { recursive: true });
+      const clash = t.cli(['cp', local('clash', 'file'), `${c}:/`]);
+      expect(clash.stderr).toBe('berth: cannot overwrite non-directory "/file" with directory "file/"\n');
       const noParent = t.cli(['cp', local('up', 'plain'), `${c}:/no/such/dir/x`]);
       expect(noParent.code).not.toBe(0);
       expect(noParent.stderr).toBe(`berth: Could not find the file /no/such/dir in container ${c}\n`);
