@@ -122,6 +122,8 @@ describe.skipIf(skipIntegration('container filesystem commands'))('diff, commit,
     expect(tarFile(piped.stdout, 'etc/passwd')).toMatch(/extra\n$/);
     const viaEngine = await collect(await t.engine.exportContainer(c));
     expect(tarList(viaEngine)).toEqual(names);
+    const tty = spawnSync('script', ['-qec', `${process.execPath} ${cliPath} --root ${t.root} --run-root ${t.runRoot} export ${c}`, '/dev/null'], { encoding: 'utf8' });
+    expect(tty.stdout).toContain('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   });
 
   describe.each(['stopped', 'running'] as const)('cp with a %s container', (state) => {
