@@ -30,9 +30,9 @@ import { upperChanges, type ContainerChange } from '../storage/upper-changes.js'
  * /dev, and the files its /etc/hosts, /etc/hostname and /etc/resolv.conf are bound over
  * (container/etc-files.ts). docker keeps the same in its init layer; diff and commit leave them out.
  */
-export const MOUNT_PLACEHOLDERS = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf'] as const;
+const MOUNT_PLACEHOLDERS = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf'] as const;
 
-export function isMountPlaceholder(rel: string): boolean {
+function isMountPlaceholder(rel: string): boolean {
   return MOUNT_PLACEHOLDERS.some((p) => rel === p || rel.startsWith(`${p}/`));
 }
 
@@ -85,7 +85,7 @@ function openRunningRoot(rec: ContainerRecord): number | undefined {
 }
 
 /** The container's root for reading (`write` false) or writing; the caller closes fd. */
-export function openRoot(c: ContainerFiles, write: boolean): RootView {
+function openRoot(c: ContainerFiles, write: boolean): RootView {
   const running = openRunningRoot(c.rec);
   if (running !== undefined) return { fd: running, running: true };
   const fd = write
@@ -195,23 +195,20 @@ export function archivePath(c: ContainerFiles, p: string, opts: ArchiveOptions =
 export async function extractInto(c: ContainerFiles, p: string, source: AsyncIterable<Uint8Array>, opts: ExtractOptions = {}): Promise<void> {
   const root = openRoot(c, true);
   try {
-    let dest: string;
-    const fd = (() => {
-      try {
-        return openInRoot(root.fd, containerRel(p), { follow: true });
-      } catch (err) {
-        if (isSystemError(err, 'ENOENT') || isSystemError(err, 'ENOTDIR')) throw notFound(c, p);
-        throw err;
-      }
-    })();
+    let fd: number;
+    try {
+      fd = openInRoot(root.fd, containerRel(p), { follow: true });
+    } catch (err) {
+      if (isSystemError(err, 'ENOENT') || isSystemError(err, 'ENOTDIR')) throw notFound(c, p);
+      throw err;
+    }
     try {
       if (!fstatSync(fd).isDirectory()) throw new InvalidArgumentError('extraction point is not a directory');
-      // Where the path's symlinks led, as a path inside the root; each entry is resolved from the root again.
-      dest = containerRel(p);
     } finally {
       closeSync(fd);
     }
-    await untarInto(root.fd, dest, source, {
+    // Each entry is resolved from the root again: what the container changes meanwhile still stays inside.
+    await untarInto(root.fd, containerRel(p), source, {
       label: 'the archive',
       ...(opts.copyUIDGID ? {} : { owner: { uid: 0, gid: 0 } }),
       ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}),
