@@ -144,6 +144,14 @@ describe.skipIf(skipIntegration('container filesystem commands'))('diff, commit,
       t.cli(['rm', '-f', c]);
     });
 
+    it('stats container paths as docker (Go file modes), through symlinks inside the container', async () => {
+      const dir = await t.engine.statContainerPath(c, '/data');
+      expect(dir).toMatchObject({ name: 'data', mode: 2 ** 31 + 0o755, linkTarget: '' });
+      expect(await t.engine.statContainerPath(c, '/file')).toMatchObject({ name: 'file', size: 5, mode: 0o644 });
+      expect(await t.engine.statContainerPath(c, '/bin/sh')).toMatchObject({ name: 'sh', mode: 2 ** 27 + 0o777, linkTarget: 'busybox' });
+      await expect(t.engine.statContainerPath(c, '/nope')).rejects.toThrow(`Could not find the file /nope in container ${c}`);
+    });
+
     it('copies a file and a directory out, `dir/.` as contents, `-` as a tar', () => {
       ok(['cp', `${c}:/file`, local('file')]);
       expect(readFileSync(local('file'), 'utf8')).toBe('file\n');
