@@ -6,6 +6,7 @@
         "native/addon/addon.cc",
         "native/addon/args.cc",
         "native/addon/errors.cc",
+        "native/addon/fd_ops.cc",
         "native/addon/fs_ops.cc",
         "native/addon/lock.cc",
         "native/addon/remove_tree.cc",

@@ -42,6 +42,10 @@ import { LayerStore, chainIds } from './storage/layer-store.js';
 import type { ImportOptions } from './image/import.js';
 import { HELLO_WORLD_REF, normalizeReference } from './image/reference.js';
 import { createCgroupManager, type CgroupHandle, type CgroupManager } from './cgroup/index.js';
+import type { ArchiveOptions, ContainerFiles, ExtractOptions } from './container/filesystem.js';
+import type { ContainerPathStat } from './container/path-stat.js';
+import type { CommitOptions } from './container/commit.js';
+import type { ContainerChange } from './storage/upper-changes.js';
 import {
   BerthError,
   ConflictError,
@@ -366,6 +370,70 @@ export class Engine {
       const pulled = await this.pull(ref, hooks.onPull ? { onProgress: hooks.onPull } : {});
       return this.images.resolve(pulled.id);
     }
+  }
+
+  // ---- container filesystem: diff, commit, export, archive (cp) ----------
+
+  private async containerFiles(ref: string): Promise<ContainerFiles> {
+    const rec = await this.inspect(ref);
+    return { rec, dir: this.containers.dir(rec.Id), lowerDirs: this.layers.lowerDirs(rec.Runtime.layers) };
+  }
+
+  /** `docker diff` (GET /containers/{id}/changes): Kind 0 changed, 1 added, 2 deleted, sorted by path. */
+  async containerChanges(ref: string): Promise<ContainerChange[]> {
+    const { containerChanges } = await import('./container/filesystem.js');
+    return containerChanges(await this.containerFiles(ref));
+  }
+
+  /** `docker commit` (POST /commit): a new image of the container's changes; returns its id. */
+  async commit(ref: string, opts: CommitOptions = {}): Promise<string> {
+    const { commitContainer } = await import('./container/commit.js');
+    // docker pauses a running container while it reads the changes, so the layer is one moment's state.
+    const pause = async (id: string): Promise<() => Promise<void>> => {
+      // One paused by its user stays as it is.
+      if ((await this.inspect(id)).State.Paused) return async () => undefined;
+      await this.pause(id);
+      return async () => {
+        await this.unpause(id);
+      };
+    };
+    return commitContainer(await this.containerFiles(ref), { images: this.images, layers: this.layers }, opts, pause);
+  }
+
+  /**
+   * `docker export` (GET /containers/{id}/export): the container's flattened filesystem as a tar.
+   * The container is found before the first byte; its files are held only while the stream is iterated.
+   */
+  async exportContainer(ref: string): Promise<AsyncGenerator<Buffer>> {
+    const { exportTar } = await import('./container/filesystem.js');
+    return exportTar(await this.containerFiles(ref));
+  }
+
+  /** Stat of a path in a container (HEAD /containers/{id}/archive, X-Docker-Container-Path-Stat). */
+  async statContainerPath(ref: string, path: string): Promise<ContainerPathStat> {
+    const { statPath } = await import('./container/filesystem.js');
+    return statPath(await this.containerFiles(ref), path);
+  }
+
+  /**
+   * A tar of a path in a container (GET /containers/{id}/archive), entries named after the
+   * path's last component. The path is checked before; files are held only while the stream is iterated.
+   */
+  async getArchive(ref: string, path: string, opts: ArchiveOptions = {}): Promise<{ stat: ContainerPathStat; stream: AsyncGenerator<Buffer> }> {
+    const { archivePath } = await import('./container/filesystem.js');
+    return archivePath(await this.containerFiles(ref), path, opts);
+  }
+
+  /** Extracts a tar into a directory of a container (PUT /containers/{id}/archive). */
+  async putArchive(ref: string, path: string, source: AsyncIterable<Uint8Array>, opts: ExtractOptions = {}): Promise<void> {
+    const { extractInto } = await import('./container/filesystem.js');
+    const files = await this.containerFiles(ref);
+    // Under the lock a stopped container cannot start while its upper dir is mounted for writing.
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(files.rec.Id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      await extractInto({ ...files, rec }, path, source, opts);
+    });
   }
 
   // ---- containers ---------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "fd_ops.h"
 #include "fs_ops.h"
 #include "lock.h"
 #include "remove_tree.h"
@@ -23,6 +24,21 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryFlock", Napi::Function::New(env, berth::TryFlock, "tryFlock"));
   exports.Set("spawnDetached", Napi::Function::New(env, berth::SpawnDetached, "spawnDetached"));
   exports.Set("removeTree", Napi::Function::New(env, berth::RemoveTree, "removeTree"));
+  exports.Set("openat2", Napi::Function::New(env, berth::Openat2, "openat2"));
+  exports.Set("mkdirat", Napi::Function::New(env, berth::Mkdirat, "mkdirat"));
+  exports.Set("symlinkat", Napi::Function::New(env, berth::Symlinkat, "symlinkat"));
+  exports.Set("mknodat", Napi::Function::New(env, berth::Mknodat, "mknodat"));
+  exports.Set("linkat", Napi::Function::New(env, berth::Linkat, "linkat"));
+  exports.Set("readlinkat", Napi::Function::New(env, berth::Readlinkat, "readlinkat"));
+  exports.Set("fchownat", Napi::Function::New(env, berth::Fchownat, "fchownat"));
+  exports.Set("fchmodat", Napi::Function::New(env, berth::Fchmodat, "fchmodat"));
+  exports.Set("utimensat", Napi::Function::New(env, berth::Utimensat, "utimensat"));
+  exports.Set("unlinkat", Napi::Function::New(env, berth::Unlinkat, "unlinkat"));
+  exports.Set("fgetxattr", Napi::Function::New(env, berth::Fgetxattr, "fgetxattr"));
+  exports.Set("fsopen", Napi::Function::New(env, berth::Fsopen, "fsopen"));
+  exports.Set("fsconfigString", Napi::Function::New(env, berth::FsconfigString, "fsconfigString"));
+  exports.Set("fsconfigCreate", Napi::Function::New(env, berth::FsconfigCreate, "fsconfigCreate"));
+  exports.Set("fsmount", Napi::Function::New(env, berth::Fsmount, "fsmount"));
   return exports;
 }
 

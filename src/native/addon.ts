@@ -63,6 +63,44 @@ export interface NativeAddon {
    * EXDEV error and is left alone. A path already gone is fine.
    */
   removeTree(path: string): Promise<void>;
+  /**
+   * openat2(2), O_CLOEXEC always added; dirfd AT_FDCWD (-100) or an fd. resolve takes RESOLVE_*
+   * bits: with RESOLVE_IN_ROOT every symlink and `..` stays inside dirfd, the way the container's
+   * own processes see the tree. Retries the kernel's EAGAIN (a rename raced the lookup) a few
+   * times, then throws it (storage/resolve-in-root.ts walks the path itself then).
+   */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  /** mkdirat(2) */
+  mkdirat(dirfd: number, path: string, mode: number): void;
+  /** symlinkat(2) */
+  symlinkat(target: string, dirfd: number, path: string): void;
+  /** mknodat(2); mode includes the file type bits. */
+  mknodat(dirfd: number, path: string, mode: number, major: number, minor: number): void;
+  /** linkat(2); flags AT_EMPTY_PATH / AT_SYMLINK_FOLLOW. */
+  linkat(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void;
+  /** readlinkat(2); an empty path reads the symlink an O_PATH|O_NOFOLLOW fd names. */
+  readlinkat(dirfd: number, path: string): string;
+  /** fchownat(2); flags AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW. */
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void;
+  /** chmod of the inode an fd (O_PATH too) names, through /proc/self/fd. */
+  fchmodat(fd: number, mode: number): void;
+  /** utimensat(2) with whole seconds; flags AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW. */
+  utimensat(dirfd: number, path: string, atime: number, mtime: number, flags: number): void;
+  /** unlinkat(2); flags AT_REMOVEDIR. */
+  unlinkat(dirfd: number, path: string, flags: number): void;
+  /** getxattr of the inode an fd (O_PATH too) names; undefined when absent or unsupported. */
+  fgetxattr(fd: number, name: string): Buffer | undefined;
+  /** fsopen(2) with FSOPEN_CLOEXEC: a filesystem context to configure. */
+  fsopen(fsname: string): number;
+  /** fsconfig(2) FSCONFIG_SET_STRING. */
+  fsconfigString(fd: number, key: string, value: string): void;
+  /** fsconfig(2) FSCONFIG_CMD_CREATE. */
+  fsconfigCreate(fd: number): void;
+  /**
+   * fsmount(2) with FSMOUNT_CLOEXEC: an fd of a mount attached nowhere. It lives only as long as
+   * fds into it do, so a crash leaves nothing mounted. attrs are MOUNT_ATTR_* bits.
+   */
+  fsmount(fd: number, attrs: number): number;
   /** The error class the addon throws, injected at load time. */
   setErrorClass(cls: typeof NativeError): void;
 }
@@ -80,6 +118,23 @@ export const MS = {
 
 export const MNT = { FORCE: 1, DETACH: 2 } as const;
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+export const AT = { FDCWD: -100, SYMLINK_NOFOLLOW: 0x100, REMOVEDIR: 0x200, SYMLINK_FOLLOW: 0x400, EMPTY_PATH: 0x1000 } as const;
+export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
+/** open(2) flags Node's fs.constants lacks (O_PATH) or that are spelled here for the addon. */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 0o1,
+  RDWR: 0o2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  NOCTTY: 0o400,
+  TRUNC: 0o1000,
+  NONBLOCK: 0o4000,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  PATH: 0o10000000,
+} as const;
+export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4 } as const;
 
 
 /** The directory holding the built native parts (addon, supervisor, hello program). */

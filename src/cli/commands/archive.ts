@@ -11,11 +11,11 @@ import { InvalidArgumentError, NotFoundError, isSystemError } from '../../errors
  * Writes to a temp file beside the target and renames it at the end (docker's CLI does
  * the same): a failed or interrupted save leaves no half archive under the name asked for.
  */
-async function writeFileAtomically(file: string, source: AsyncIterable<Buffer>): Promise<void> {
+export async function writeFileAtomically(file: string, source: AsyncIterable<Buffer>, failure = 'failed to save image'): Promise<void> {
   const dir = path.dirname(file);
   const dirStat = await stat(dir).catch(() => undefined);
-  if (!dirStat?.isDirectory()) throw new NotFoundError(`failed to save image: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
-  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError('failed to save image: cannot write to a directory');
+  if (!dirStat?.isDirectory()) throw new NotFoundError(`${failure}: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`${failure}: cannot write to a directory`);
   const tmp = path.join(dir, `.berth_temp_${randomBytes(6).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o666);
   try {
@@ -36,7 +36,7 @@ async function writeFileAtomically(file: string, source: AsyncIterable<Buffer>):
 }
 
 /** Writes source to a stream that is never ended (stdout), waiting whenever it is full. */
-async function writeToStream(out: NodeJS.WritableStream, source: AsyncIterable<Buffer>): Promise<void> {
+export async function writeToStream(out: NodeJS.WritableStream, source: AsyncIterable<Buffer>): Promise<void> {
   let failed: unknown;
   const onError = (err: unknown): void => {
     failed = err;

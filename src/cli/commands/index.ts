@@ -28,6 +28,7 @@ import {
   updateCommand,
 } from './lifecycle.js';
 import { logsCommand } from './logs.js';
+import { containerFsCommands } from './container-fs.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -355,6 +356,7 @@ export const COMMANDS: readonly Command[] = [
     maxArgs: 0,
     run: (ctx, p) => loadCommand(ctx, { input: p.values.input, quiet: p.values.quiet }),
   }),
+  ...containerFsCommands,
   command({
     names: ['login'],
     usage: 'login [OPTIONS] [SERVER]',
