@@ -2,6 +2,8 @@
 export { Engine, type EngineOptions, type RunHandle } from './engine.js';
 export type { CreateOptions } from './container/options.js';
 export type { ContainerRecord, ContainerStatus } from './container/record.js';
+export type { ContainerFilters } from './container/filters.js';
+export type { ContainerInspect } from './container/inspect-view.js';
 export {
   BerthError,
   NotFoundError,

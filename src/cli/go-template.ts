@@ -826,15 +826,19 @@ export class GoTemplate {
   private constructor(
     private readonly src: string,
     private readonly tree: Node[],
+    private readonly errorPrefix: string,
   ) {}
 
-  /** Parses a template; `\t` and `\n` written literally (as in a shell argument) are a tab and a newline, as docker reads them. */
-  static parse(format: string): GoTemplate {
+  /**
+   * Parses a template; `\t` and `\n` written literally (as in a shell argument) are a tab and
+   * a newline, as docker reads them. Errors start with errorPrefix, as the docker command's do.
+   */
+  static parse(format: string, errorPrefix = 'template parsing error'): GoTemplate {
     const src = format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
     try {
-      return new GoTemplate(src, new Parser(src, lex(src), FUNCS).parse());
+      return new GoTemplate(src, new Parser(src, lex(src), FUNCS).parse(), errorPrefix);
     } catch (err) {
-      if (err instanceof TemplateSyntaxError) throw new InvalidArgumentError(`template parsing error: ${err.message}`);
+      if (err instanceof TemplateSyntaxError) throw new InvalidArgumentError(`${errorPrefix}: ${err.message}`);
       throw err;
     }
   }
@@ -844,7 +848,7 @@ export class GoTemplate {
     try {
       exec.walk(this.tree, data);
     } catch (err) {
-      if (err instanceof ExecError) throw new InvalidArgumentError(err.message);
+      if (err instanceof ExecError) throw new InvalidArgumentError(`${this.errorPrefix}: ${err.message}`);
       throw err;
     }
     return exec.out.join('');
