@@ -15,9 +15,10 @@ export interface ListFormat {
 /** Go's text/tabwriter as docker configures it (minwidth 10, padding 3): tab-terminated cells become aligned columns. */
 export function tabwrite(text: string, minWidth = 10, padding = 3): string {
   const lines = text.split('\n').map((l) => l.split('\t'));
-  const width = (s: string): number => [...s].length;
+  // Widths in characters, as Go counts runes; ASCII (the common case) needs no split.
+  const cellWidths = lines.map((cells) => cells.map((c) => (/[^\x20-\x7e]/.test(c) ? [...c].length : c.length)));
   const widths: number[][] = lines.map((cells) => new Array<number>(Math.max(0, cells.length - 1)).fill(0));
-  const maxCols = Math.max(0, ...lines.map((c) => c.length - 1));
+  const maxCols = lines.reduce((m, c) => Math.max(m, c.length - 1), 0);
   for (let col = 0; col < maxCols; col++) {
     // A column's width holds over a block of consecutive lines that have a cell there, as in Go.
     let start = 0;
@@ -28,14 +29,14 @@ export function tabwrite(text: string, minWidth = 10, padding = 3): string {
       }
       let end = start;
       let w = 0;
-      while (end < lines.length && lines[end]!.length - 1 > col) w = Math.max(w, width(lines[end++]![col]!));
+      while (end < lines.length && lines[end]!.length - 1 > col) w = Math.max(w, cellWidths[end++]![col]!);
       const cellWidth = Math.max(w + padding, minWidth);
       for (let i = start; i < end; i++) widths[i]![col] = cellWidth;
       start = end;
     }
   }
   return lines
-    .map((cells, i) => cells.map((c, col) => (col < cells.length - 1 ? c + ' '.repeat(widths[i]![col]! - width(c)) : c)).join(''))
+    .map((cells, i) => cells.map((c, col) => (col < cells.length - 1 ? c + ' '.repeat(widths[i]![col]! - cellWidths[i]![col]!) : c)).join(''))
     .join('\n');
 }
 

@@ -1,0 +1,90 @@
+/**
+ * Listing, side by side in one run: `berth ps -a` against `docker ps -a` (dockerd from
+ * Debian's docker.io), each over N created containers (default 200). Prints medians and the
+ * ratio (berth ÷ docker), and berth's in-process engine.list for the share of Node's start.
+ * Run as root: `npm run bench:ps`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Engine } from '../src/engine.js';
+import { busyboxTar } from '../test/helpers/berth.js';
+import { repoRoot } from '../test/helpers/env.js';
+import { ensureDocker, median, ownMemoryCgroup, startDockerd, stopDockerd, type Dockerd } from './peers.js';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
+const COUNT = Number(process.env['BENCH_CONTAINERS'] ?? 200);
+const cli = path.join(repoRoot, 'bin', 'berth.js');
+
+function must(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: env ?? process.env, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+function timeRuns(label: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  const rows = must(cmd, args, env).trimEnd().split('\n').length - 1;
+  if (rows !== COUNT) throw new Error(`${label} listed ${rows} containers, not ${COUNT}`);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    must(cmd, args, env);
+    times.push(performance.now() - t0);
+  }
+  const m = median(times);
+  console.log(`${label.padEnd(40)} median ${m.toFixed(1)} ms over ${RUNS} runs`);
+  return m;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('bench/ps needs root; skipped');
+    return;
+  }
+  const dir = mkdtempSync('/tmp/berth-bench-');
+  const root = path.join(dir, 'berth');
+  const berth = (...args: string[]): string[] => [cli, '--root', root, '--run-root', path.join(root, 'run'), ...args];
+  let dockerd: Dockerd | undefined;
+  const engine = new Engine({ root, runRoot: path.join(root, 'run') });
+  try {
+    const tar = busyboxTar(dir);
+    must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
+    for (let i = 0; i < COUNT; i++) await engine.create({ image: 'bench:latest', cmd: ['true'] });
+    const results: Record<string, number> = {};
+    results['berth'] = timeRuns(`berth ps -a (CLI, ${COUNT} created)`, process.execPath, berth('ps', '-a'));
+    results['empty'] = timeRuns('node -e 0 (Node start alone)', process.execPath, ['-e', `process.stdout.write('x\\n'.repeat(${COUNT + 1}))`]);
+    const lib: number[] = [];
+    for (let i = 0; i < Math.max(RUNS, 30); i++) {
+      const t0 = performance.now();
+      await engine.list({ all: true });
+      lib.push(performance.now() - t0);
+    }
+    console.log(`${'engine.list({ all }) (library, warm)'.padEnd(40)} median ${median(lib).toFixed(1)} ms`);
+
+    if (ensureDocker()) {
+      dockerd = await startDockerd(dir);
+      const docker = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
+      must('docker', docker('import', tar, 'bench:latest'));
+      for (let i = 0; i < COUNT; i++) must('docker', docker('create', '--network', 'none', 'bench', 'true'));
+      results['docker'] = timeRuns(`docker ps -a (dockerd, ${COUNT} created)`, 'docker', docker('ps', '-a'));
+      console.log('');
+      console.log(`berth ÷ docker: ${(results['berth'] / results['docker']).toFixed(2)} (target ≤ 0.5)`);
+    } else {
+      console.log('docker: not available and could not be installed; skipped');
+    }
+  } finally {
+    await engine.close();
+    if (dockerd) {
+      spawnSync('sh', ['-c', `docker -H ${dockerd.host} ps -aq | xargs -r docker -H ${dockerd.host} rm -f`], { stdio: 'ignore' });
+      await stopDockerd(dockerd);
+    }
+    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'systemd', 'unified']) {
+      const p = path.join('/sys/fs/cgroup', ctrl, ownMemoryCgroup(), 'docker-bench');
+      spawnSync('find', [p, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
