@@ -165,6 +165,10 @@ describe.skipIf(skipIntegration('ps and inspect'))('ps and inspect', () => {
     expect(both.stdout).toBe('/web\n');
     expect(both.stderr).toBe('Error: No such object: nosuch\n');
     expect(t.cli(['inspect', '--type', 'volume', 'web']).stderr).toContain('"volume" is not a valid value for --type');
+    expect(ok(['container', 'inspect', '--format', '{{.Name}}', 'web'])).toBe('/web\n');
+    const imageOfContainer = t.cli(['image', 'inspect', 'web']);
+    expect(imageOfContainer.code).toBe(1);
+    expect(imageOfContainer.stderr).toBe('Error: No such image: web\n');
   });
 });
 

@@ -53,6 +53,9 @@ const inspectFlags = defineFlags([
   { long: 'type', type: 'string', valueName: 'string', description: 'Return JSON for specified type (container or image)' },
 ] as const);
 
+const containerInspectFlags = defineFlags([inspectFlags[0], inspectFlags[1]] as const);
+const imageInspectFlags = defineFlags([inspectFlags[0]] as const);
+
 const rmFlags = defineFlags([
   { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
 ] as const);
@@ -191,12 +194,28 @@ export const COMMANDS: readonly Command[] = [
     run: (ctx, p) => waitCommand(ctx, p.positionals),
   }),
   command({
-    names: ['inspect', 'container inspect', 'image inspect'],
+    names: ['inspect'],
     usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
     description: 'Return low-level information on containers and images, as JSON',
     flags: inspectFlags,
     minArgs: 1,
     run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: p.values.type, size: p.values.size }),
+  }),
+  command({
+    names: ['container inspect'],
+    usage: 'container inspect [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Display detailed information on one or more containers',
+    flags: containerInspectFlags,
+    minArgs: 1,
+    run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'container', size: p.values.size }),
+  }),
+  command({
+    names: ['image inspect'],
+    usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Display detailed information on one or more images',
+    flags: imageInspectFlags,
+    minArgs: 1,
+    run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'image', size: false }),
   }),
   command({
     names: ['images', 'image ls', 'image list'],
