@@ -17,24 +17,43 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const COUNT = Number(process.env['BENCH_CONTAINERS'] ?? 200);
 const cli = path.join(repoRoot, 'bin', 'berth.js');
 
-function must(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: env ?? process.env, maxBuffer: 64 << 20 });
+function must(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
   return r.stdout;
 }
 
-function timeRuns(label: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
-  const rows = must(cmd, args, env).trimEnd().split('\n').length - 1;
-  if (rows !== COUNT) throw new Error(`${label} listed ${rows} containers, not ${COUNT}`);
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    must(cmd, args, env);
-    times.push(performance.now() - t0);
+interface Timed {
+  label: string;
+  cmd: string;
+  args: string[];
+  /** Rows the listing must print (a header more), so an empty or failed listing is not timed. */
+  rows?: number;
+}
+
+/**
+ * Medians of each command, run in turns (A B C A B C …) so that a busy moment of a shared
+ * host weighs on all of them alike.
+ */
+function timeInTurns(commands: Timed[]): Map<string, number> {
+  const times = new Map<string, number[]>(commands.map((c) => [c.label, []]));
+  for (const c of commands) {
+    const rows = must(c.cmd, c.args).trimEnd().split('\n').length - 1;
+    if (c.rows !== undefined && rows !== c.rows) throw new Error(`${c.label} listed ${rows} rows, not ${c.rows}`);
   }
-  const m = median(times);
-  console.log(`${label.padEnd(40)} median ${m.toFixed(1)} ms over ${RUNS} runs`);
-  return m;
+  for (let i = 0; i < RUNS; i++) {
+    for (const c of commands) {
+      const t0 = performance.now();
+      must(c.cmd, c.args);
+      times.get(c.label)!.push(performance.now() - t0);
+    }
+  }
+  const medians = new Map<string, number>();
+  for (const [label, ts] of times) {
+    medians.set(label, median(ts));
+    console.log(`${label.padEnd(40)} median ${median(ts).toFixed(1)} ms over ${RUNS} runs`);
+  }
+  return medians;
 }
 
 async function main(): Promise<void> {
@@ -51,9 +70,6 @@ async function main(): Promise<void> {
     const tar = busyboxTar(dir);
     must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
     for (let i = 0; i < COUNT; i++) await engine.create({ image: 'bench:latest', cmd: ['true'] });
-    const results: Record<string, number> = {};
-    results['berth'] = timeRuns(`berth ps -a (CLI, ${COUNT} created)`, process.execPath, berth('ps', '-a'));
-    results['empty'] = timeRuns('node -e 0 (Node start alone)', process.execPath, ['-e', `process.stdout.write('x\\n'.repeat(${COUNT + 1}))`]);
     const lib: number[] = [];
     for (let i = 0; i < Math.max(RUNS, 30); i++) {
       const t0 = performance.now();
@@ -62,17 +78,25 @@ async function main(): Promise<void> {
     }
     console.log(`${'engine.list({ all }) (library, warm)'.padEnd(40)} median ${median(lib).toFixed(1)} ms`);
 
+    const commands: Timed[] = [
+      { label: `berth ps -a (CLI, ${COUNT} created)`, cmd: process.execPath, args: berth('ps', '-a'), rows: COUNT },
+      { label: 'node -e 0 (Node start alone)', cmd: process.execPath, args: ['-e', '0'] },
+    ];
     if (ensureDocker()) {
       dockerd = await startDockerd(dir);
       const docker = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
       must('docker', docker('import', tar, 'bench:latest'));
       for (let i = 0; i < COUNT; i++) must('docker', docker('create', '--network', 'none', 'bench', 'true'));
-      results['docker'] = timeRuns(`docker ps -a (dockerd, ${COUNT} created)`, 'docker', docker('ps', '-a'));
-      console.log('');
-      console.log(`berth ÷ docker: ${(results['berth'] / results['docker']).toFixed(2)} (target ≤ 0.5)`);
+      commands.push({ label: `docker ps -a (dockerd, ${COUNT} created)`, cmd: 'docker', args: docker('ps', '-a'), rows: COUNT });
     } else {
       console.log('docker: not available and could not be installed; skipped');
     }
+    const m = timeInTurns(commands);
+    const berthTime = m.get(commands[0]!.label)!;
+    const dockerTime = commands[2] ? m.get(commands[2].label) : undefined;
+    console.log('');
+    console.log(`berth ps -a less Node's start: ${(berthTime - m.get(commands[1]!.label)!).toFixed(1)} ms`);
+    if (dockerTime !== undefined) console.log(`berth ÷ docker: ${(berthTime / dockerTime).toFixed(2)} (target ≤ 0.5)`);
   } finally {
     await engine.close();
     if (dockerd) {

@@ -387,16 +387,16 @@ class Parser {
 // ---- values -----------------------------------------------------------------
 
 /** Go's fmt %v of a value that came from JSON or a struct. */
-export function goPrint(v: unknown, top = true): string {
+export function goPrint(v: unknown): string {
   if (v === undefined) return '<no value>';
   if (v === null) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'function') return top ? '<func>' : '<func>';
-  if (Array.isArray(v)) return `[${v.map((x) => goPrint(x, false)).join(' ')}]`;
+  if (typeof v === 'function') return '<func>';
+  if (Array.isArray(v)) return `[${v.map((x) => goPrint(x)).join(' ')}]`;
   const obj = v as Record<string, unknown>;
-  if (structType(obj) !== undefined) return `{${Object.values(obj).filter((x) => typeof x !== 'function').map((x) => goPrint(x, false)).join(' ')}}`;
-  return `map[${Object.keys(obj).sort().map((k) => `${k}:${goPrint(obj[k], false)}`).join(' ')}]`;
+  if (structType(obj) !== undefined) return `{${Object.values(obj).filter((x) => typeof x !== 'function').map((x) => goPrint(x)).join(' ')}}`;
+  return `map[${Object.keys(obj).sort().map((k) => `${k}:${goPrint(obj[k])}`).join(' ')}]`;
 }
 
 /** Go's truth: false, 0, nil and empty strings, slices and maps are false; structs are true. */
@@ -730,7 +730,7 @@ class Exec {
         try {
           return fn(...args);
         } catch (err) {
-          if (err instanceof FuncError) this.fail(c, first.name === 'index' || first.name === 'slice' || first.name === 'printf' || first.name === 'json' ? `error calling ${first.name}: ${err.message}` : err.message.startsWith('wrong number') ? err.message : `error calling ${first.name}: ${err.message}`);
+          if (err instanceof FuncError) this.fail(c, err.message.startsWith('wrong number of args') ? err.message : `error calling ${first.name}: ${err.message}`);
           throw err;
         }
       }
@@ -786,7 +786,9 @@ class Exec {
   }
 
   /** Follows .A.B.C from base; the last step may be a method, given the command's arguments. */
-  private chain(base: unknown, path: string[], node: { pos: number; src: string }, args: () => unknown[]): unknown {
+  private chain(base: unknown, path: string[], node: { pos: number; src: string }, lazyArgs: () => unknown[]): unknown {
+    let evaluated: unknown[] | undefined;
+    const args = (): unknown[] => (evaluated ??= lazyArgs());
     let v = base;
     for (let i = 0; i < path.length; i++) {
       const name = path[i]!;

@@ -77,7 +77,11 @@ describe('Go templates', () => {
     expect(run('{{.Nope}}', {})).toBe('<no value>');
     expect(() => run('{{.Nope}}', goStruct('*formatter.imageContext', { ID: 'x' }))).toThrow("can't evaluate field Nope in type *formatter.imageContext");
     expect(() => run('{{index .Config.Env 5}}', container)).toThrow('error calling index: index out of range: 5');
-    expect(() => run('{{len 3}}', {})).toThrow('len of type int');
+    expect(() => run('{{len 3}}', {})).toThrow('template: :1:2: executing "" at <len 3>: error calling len: len of type int');
+    expect(() => run('{{len 1 2}}', {})).toThrow('wrong number of args for len: want 1 got 2');
+    expect(() => run('{{.Config.Cmd.Nope}}', container, true)).toThrow('at <.Config.Cmd.Nope>: nil pointer evaluating interface {}.Nope');
+    expect(() => run('{{.Id "x"}}', container)).toThrow('Id has arguments but cannot be invoked as function');
+    expect(() => run('{{$nope}}', {})).toThrow('undefined variable: $nope');
     expect(() => run('{{lt 1 "a"}}', {})).toThrow('incompatible types for comparison');
   });
 
