@@ -4,7 +4,7 @@
  */
 import type { ContainerRecord } from '../container/record.js';
 import { humanDuration, humanSize } from './format.js';
-import { goStruct } from './go-template.js';
+import { goStruct } from './go-template/index.js';
 
 const isZero = (t: string): boolean => t.startsWith('0001-01-01');
 

@@ -3,7 +3,7 @@
  * command's default columns), `table TEMPLATE` (a header row, then columns aligned as
  * docker's tabwriter aligns them) or a bare TEMPLATE (one line per row, tabs kept as tabs).
  */
-import { GoTemplate } from './go-template.js';
+import { GoTemplate } from './go-template/index.js';
 
 export interface ListFormat {
   /** The command's default, as docker's: `table {{.ID}}\t…`. */

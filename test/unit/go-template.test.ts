@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GoTemplate, goStruct, sprintf } from '../../src/cli/go-template.js';
+import { GoTemplate, goStruct, sprintf } from '../../src/cli/go-template/index.js';
 import { renderList, tabwrite } from '../../src/cli/list-format.js';
 
 const run = (tmpl: string, data: unknown, missingKeyError = false): string => GoTemplate.parse(tmpl).execute(data, { missingKeyError });

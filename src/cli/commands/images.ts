@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
 import { humanDuration, humanSize, shortId, table } from '../format.js';
 import { BerthError, NotFoundError, InvalidArgumentError } from '../../errors.js';
 import type { ImageSummary } from '../../image/image-store.js';
-import { goStruct } from '../go-template.js';
+import { goStruct } from '../go-template/index.js';
 import { renderList, type ListFormat } from '../list-format.js';
 
 export interface ImagesOptions {

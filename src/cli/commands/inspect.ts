@@ -1,6 +1,6 @@
 /** `berth inspect`: containers and images as docker shows them, as a JSON array or through a Go template. */
 import type { CommandContext } from '../context.js';
-import { GoTemplate } from '../go-template.js';
+import { GoTemplate } from '../go-template/index.js';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
 
 export interface InspectOptions {
