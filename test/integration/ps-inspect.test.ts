@@ -166,6 +166,12 @@ describe.skipIf(skipIntegration('ps and inspect'))('ps and inspect', () => {
     expect(both.stderr).toBe('Error: No such object: nosuch\n');
     expect(t.cli(['inspect', '--type', 'volume', 'web']).stderr).toContain('"volume" is not a valid value for --type');
     expect(ok(['container', 'inspect', '--format', '{{.Name}}', 'web'])).toBe('/web\n');
+    const [image] = JSON.parse(ok(['image', 'inspect', 'busybox:test'])) as Array<Record<string, unknown>>;
+    expect(Object.keys(image!)).toEqual([
+      'Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'Container', 'ContainerConfig', 'DockerVersion', 'Author',
+      'Config', 'Architecture', 'Os', 'Size', 'VirtualSize', 'GraphDriver', 'RootFS', 'Metadata',
+    ]);
+    expect(image!['VirtualSize']).toBe(image!['Size']);
     const imageOfContainer = t.cli(['image', 'inspect', 'web']);
     expect(imageOfContainer.code).toBe(1);
     expect(imageOfContainer.stderr).toBe('Error: No such image: web\n');
