@@ -1,6 +1,7 @@
 /**
  * docker's `ps` filters, evaluated over container records so the CLI and the API share
- * them: status, name, id, label, ancestor, exited, before, since, health. Values of one
+ * them: status, name, id, label, ancestor, exited, before, since, health, network (and
+ * volume, publish, expose, is-task, isolation, which nothing in berth matches yet). Values of one
  * filter OR together (label values AND, as docker's MatchKVList), different filters AND.
  */
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -9,7 +10,7 @@ import { containerStatus, type ContainerRecord } from './record.js';
 /** docker's filters as the API carries them: name → values. */
 export type ContainerFilters = Readonly<Record<string, readonly string[]>>;
 
-const KNOWN = new Set(['ancestor', 'before', 'exited', 'health', 'id', 'label', 'name', 'since', 'status']);
+const KNOWN = new Set(['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'isolation', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']);
 const HEALTH = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 
 /** `-f key=value` flags as docker's filters map. */
@@ -54,6 +55,7 @@ export function validateFilters(filters: ContainerFilters): void {
       if (key === 'status' && !containerStatus.safeParse(v).success) throw new InvalidArgumentError(`invalid filter 'status=${v}'`);
       if (key === 'health' && !HEALTH.has(v)) throw new InvalidArgumentError(`invalid filter 'health=${v}'`);
       if (key === 'exited' && !/^-?\d+$/.test(v)) throw new InvalidArgumentError(`invalid filter 'exited=${v}'`);
+      if (key === 'is-task' && v !== 'true' && v !== 'false') throw new InvalidArgumentError(`invalid filter 'is-task=${v}'`);
     }
   }
 }
@@ -95,6 +97,11 @@ export async function containerFilter(filters: ContainerFilters, records: readon
     checks.push((r) => !r.State.Running && r.State.Status !== 'created' && !isZeroTime(r.State.StartedAt) && codes.includes(r.State.ExitCode));
   }
   if (has('health')) checks.push((r) => values('health').includes(healthOf(r)));
+  if (has('network')) checks.push((r) => values('network').includes(r.HostConfig.NetworkMode));
+  // berth has no swarm tasks, no isolation but the default, and no volumes or ports yet.
+  if (has('is-task')) checks.push(() => values('is-task').includes('false'));
+  if (has('isolation')) checks.push(() => values('isolation').includes('default'));
+  for (const k of ['volume', 'publish', 'expose']) if (has(k)) checks.push(() => false);
   if (has('before')) {
     const limits = values('before').map(findRecord);
     checks.push((r) => limits.some((l) => r.Created < l.Created));

@@ -77,6 +77,10 @@ describe('ps filters', () => {
     expect(await pick({ health: ['none'] })).toEqual(['batch', 'crash', 'fresh', 'web']);
     expect(await pick({ before: ['crash'] })).toEqual(['batch', 'web']);
     expect(await pick({ since: ['crash'] })).toEqual(['fresh', 'sick']);
+    expect(await pick({ network: ['none'] })).toEqual(['batch', 'crash', 'fresh', 'sick', 'web']);
+    expect(await pick({ network: ['host'] })).toEqual([]);
+    expect(await pick({ 'is-task': ['false'], volume: ['data'] })).toEqual([]);
+    expect(await pick({ 'is-task': ['false'] })).toHaveLength(5);
   });
 
   it("refuses what docker refuses, with docker's messages", async () => {

@@ -43,7 +43,7 @@ const psFlags = defineFlags([
   { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
   { long: 'last', short: 'n', type: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
   { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
-  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=)' },
+  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=, network=)' },
   { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'table TEMPLATE', 'json', or a Go TEMPLATE ({{.ID}}, {{.Names}}, {{.Status}}, {{.Label \"k\"}}…)" },
 ] as const);
 
