@@ -29,6 +29,9 @@ import { spawn } from 'node:child_process';
 import { logRotation } from './container/log-options.js';
 import type { LogStream, LogsOptions } from './container/logs.js';
 import { ZERO_TIME, type ContainerRecord, type HealthConfig } from './container/record.js';
+import { containerInspectView, type ContainerInspect } from './container/inspect-view.js';
+import type { ImageInspect } from './image/inspect.js';
+import { containerFilter, validateFilters, type ContainerFilters, type ImageLookup } from './container/filters.js';
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
 import { etcFiles } from './container/etc-files.js';
@@ -548,7 +551,14 @@ export class Engine {
     return this.reconcile(rec);
   }
 
-  async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+  /**
+   * The containers, newest first: running ones, or all with `all`; `filters` are docker's
+   * ps filters (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=).
+   * A status filter lists stopped containers too, as docker's does.
+   */
+  async list(opts: { all?: boolean; filters?: ContainerFilters } = {}): Promise<ContainerRecord[]> {
+    const filters = opts.filters ?? {};
+    validateFilters(filters);
     const recs = await this.containers.list();
     // A --rm container whose supervisor died is removed by its reconcile: it drops out of the list.
     const fresh = await Promise.all(
@@ -560,9 +570,38 @@ export class Engine {
       ),
     );
     const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
+    const all = opts.all || (filters['status']?.length ?? 0) > 0;
+    const keep = Object.keys(filters).length > 0 ? await containerFilter(filters, live, this.imageLookup()) : () => true;
     // docker counts a container waiting to be restarted as running.
-    const shown = opts.all ? live : live.filter((r) => r.State.Running || r.State.Restarting);
+    const shown = live.filter((r) => (all || r.State.Running || r.State.Restarting) && keep(r));
     return shown.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  }
+
+  /** Images as the ancestor filter looks them up: by any reference, with their layers. */
+  private imageLookup(): ImageLookup {
+    const found = (ref: string) =>
+      this.images.resolve(ref).then(
+        ({ id, config }) => ({ id, diffIds: config.rootfs.diff_ids }),
+        (err: unknown) => {
+          if (err instanceof NotFoundError || err instanceof InvalidArgumentError) return undefined;
+          throw err;
+        },
+      );
+    return {
+      resolve: found,
+      all: async () => (await Promise.all((await this.images.allIds()).map(found))).filter((i) => i !== undefined),
+    };
+  }
+
+  /**
+   * docker's container sizes: SizeRw, the bytes the container wrote (its upper dir), and
+   * SizeRootFs, those plus its image's.
+   */
+  async containerSize(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rec = await this.containers.resolve(ref);
+    const rw = await treeSize(path.join(this.containers.dir(rec.Id), 'upper'));
+    const image = await this.images.inspect(rec.Image).then((i) => i.Size, () => 0);
+    return { SizeRw: rw, SizeRootFs: rw + image };
   }
 
   /**
@@ -757,18 +796,29 @@ export class Engine {
     };
   }
 
-  /** docker inspect: a container (as docker shows it) or else an image. */
-  async inspectAny(ref: string): Promise<unknown> {
-    try {
-      const { Runtime: _runtime, ...shown } = await this.inspect(ref);
-      return shown;
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+  /** `docker container inspect`: the container as docker shows it; `size` adds SizeRw and SizeRootFs. */
+  async containerInspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    const rec = await this.inspect(ref);
+    return containerInspectView(rec, {
+      dir: this.containers.dir(rec.Id),
+      lowerDirs: this.layers.lowerDirs(rec.Runtime.layers),
+      ...(opts.size ? { size: await this.containerSize(rec.Id) } : {}),
+    });
+  }
+
+  /** docker inspect: a container (as docker shows it) or else an image; `type` looks for one kind only. */
+  async inspectAny(ref: string, opts: { type?: 'container' | 'image'; size?: boolean } = {}): Promise<ContainerInspect | ImageInspect> {
+    if (opts.type !== 'image') {
+      try {
+        return await this.containerInspect(ref, opts);
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || opts.type === 'container') throw err;
+      }
     }
     try {
       return await this.images.inspect(ref);
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`No such object: ${ref}`);
+      if (err instanceof NotFoundError && opts.type === undefined) throw new NotFoundError(`No such object: ${ref}`);
       throw err;
     }
   }

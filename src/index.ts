@@ -4,6 +4,8 @@ export type { CreateOptions } from './container/options.js';
 export type { ContainerRecord, ContainerStatus } from './container/record.js';
 export type { LogEntry } from './container/log-entry.js';
 export type { LogStream, LogsOptions } from './container/logs.js';
+export type { ContainerFilters } from './container/filters.js';
+export type { ContainerInspect } from './container/inspect-view.js';
 export {
   BerthError,
   NotFoundError,

@@ -14,6 +14,10 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** The container a `docker commit` made it from (docker's builder leaves it too); empty for others. */
+  Container: string;
+  /** Shown as the image carries it (docker's builder and commit record it; others have none). */
+  ContainerConfig: Record<string, unknown> | null;
   DockerVersion: string;
   Author: string;
   Config: ContainerConfig | null;
@@ -21,6 +25,8 @@ export interface ImageInspect {
   Variant?: string;
   Os: string;
   Size: number;
+  /** API 1.41's copy of Size. */
+  VirtualSize: number;
   GraphDriver: { Name: string; Data: Record<string, string> | null };
   RootFS: { Type: string; Layers: string[] };
   Metadata: { LastTagTime: string };
@@ -41,6 +47,11 @@ function stringField(config: ImageConfig, key: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+function containerConfigField(config: ImageConfig): Record<string, unknown> | null {
+  const value: unknown = (config as Record<string, unknown>)['container_config'];
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
 /** overlay2's view, as docker shows an image: its top layer as UpperDir, the rest as LowerDir. */
 function graphDriverData(diffDirs: readonly string[]): Record<string, string> | null {
   const [top, ...rest] = diffDirs;
@@ -57,6 +68,8 @@ export function imageInspect(facts: InspectFacts): ImageInspect {
     Parent: '',
     Comment: stringField(config, 'comment'),
     Created: config.created ?? ZERO_TIME,
+    Container: stringField(config, 'container'),
+    ContainerConfig: containerConfigField(config),
     DockerVersion: stringField(config, 'docker_version'),
     Author: config.author ?? '',
     Config: config.config ?? null,
@@ -64,6 +77,7 @@ export function imageInspect(facts: InspectFacts): ImageInspect {
     ...(config.variant !== undefined ? { Variant: config.variant } : {}),
     Os: config.os,
     Size: facts.size,
+    VirtualSize: facts.size,
     GraphDriver: {
       Name: 'overlay2',
       Data: graphDriverData(facts.lowerDirs),

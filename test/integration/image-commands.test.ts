@@ -86,7 +86,7 @@ describe.skipIf(skipIntegration('image commands'))('image commands', () => {
     for (const [args, msg] of [
       [['-f', 'nosuch=1'], "invalid filter 'nosuch'"],
       [['-f', 'dangling'], 'bad format of filter'],
-      [['--format', '{{json .}}'], 'unsupported in --format'],
+      [['--format', '{{.Repository'], 'template parsing error: template: :1: unclosed action'],
       [['--format', '{{.Nope}}'], "can't evaluate field Nope"],
     ] as const) {
       const r = t.cli(['images', ...args]);

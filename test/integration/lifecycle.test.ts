@@ -274,9 +274,11 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
   it('repairs after the CLI is killed with SIGKILL during run -d and during rm', async () => {
     for (const delayMs of [30, 80, 150, 300]) {
       const child = t.spawnCli(['run', '-d', '--label', 'crash=yes', img, 'sleep', '1000']);
+      // Listened for at once: a CLI faster than the delay has exited before the kill.
+      const exited = new Promise((r) => child.once('exit', r));
       await sleep(delayMs);
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
     }
     // Whatever state each run reached, ps lists it and rm -f removes it.
     const ps = t.cli(['ps', '-a', '-q', '--no-trunc']);
@@ -284,9 +286,10 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     const running = (await t.engine.list({ all: true })).filter((r) => r.Config.Labels['crash'] === 'yes');
     for (const r of running) {
       const child = t.spawnCli(['rm', '-f', r.Id]);
+      const exited = new Promise((res) => child.once('exit', res));
       await sleep(20);
       child.kill('SIGKILL');
-      await new Promise((res) => child.once('exit', res));
+      await exited;
     }
     for (const r of await t.engine.list({ all: true })) {
       if (r.Config.Labels['crash'] !== 'yes') continue;

@@ -7,7 +7,8 @@ import { confirmed } from '../prompt.js';
 import { humanDuration, humanSize, shortId, table } from '../format.js';
 import { BerthError, NotFoundError, InvalidArgumentError } from '../../errors.js';
 import type { ImageSummary } from '../../image/image-store.js';
-import { renderRows } from '../template.js';
+import { goStruct } from '../go-template/index.js';
+import { renderList, type ListFormat } from '../list-format.js';
 
 export interface ImagesOptions {
   all: boolean;
@@ -18,8 +19,23 @@ export interface ImagesOptions {
   format: string;
 }
 
-/** Image fields as `docker images --format` names them. */
-const IMAGE_FIELDS = ['Containers', 'CreatedAt', 'CreatedSince', 'Digest', 'ID', 'Repository', 'SharedSize', 'Size', 'Tag', 'UniqueSize', 'VirtualSize'];
+/** `docker images --format`: its default columns and the headers of its fields. */
+const IMAGES_FORMAT: ListFormat = {
+  defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
+  headers: {
+    Containers: 'CONTAINERS',
+    CreatedAt: 'CREATED AT',
+    CreatedSince: 'CREATED',
+    Digest: 'DIGEST',
+    ID: 'IMAGE ID',
+    Repository: 'REPOSITORY',
+    SharedSize: 'SHARED SIZE',
+    Size: 'SIZE',
+    Tag: 'TAG',
+    UniqueSize: 'UNIQUE SIZE',
+    VirtualSize: 'VIRTUAL SIZE',
+  },
+};
 
 /** A glob as path.Match has it: `*` and `?` within a path component, `[...]` classes. */
 function globMatch(pattern: string, text: string): boolean {
@@ -104,7 +120,7 @@ export async function imagesCommand(ctx: CommandContext, opts: ImagesOptions): P
     return 0;
   }
   if (opts.format) {
-    ctx.out(renderRows(opts.format, rows, IMAGE_FIELDS));
+    ctx.out(renderList(opts.format, rows.map((r) => goStruct('*formatter.imageContext', r)), IMAGES_FORMAT));
     return 0;
   }
   const columns = ['Repository', 'Tag', ...(opts.digests ? ['Digest'] : []), 'ID', 'CreatedSince', 'Size'];

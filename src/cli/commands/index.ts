@@ -7,7 +7,9 @@ import { defineFlags, type FlagSpec, type ParseResult } from '../flags.js';
 import type { CommandContext } from '../context.js';
 import { createFlags, runFlags } from '../run-flags.js';
 import { createCommand, runCommand } from './run.js';
-import { attachCommand, cleanupCommand, inspectCommand, killCommand, psCommand, rmCommand, startCommand, waitCommand } from './containers.js';
+import { attachCommand, cleanupCommand, killCommand, rmCommand, startCommand, waitCommand } from './containers.js';
+import { psCommand } from './ps.js';
+import { inspectCommand } from './inspect.js';
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
@@ -54,7 +56,19 @@ const psFlags = defineFlags([
   { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
   { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
   { long: 'last', short: 'n', type: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
+  { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
+  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=, network=)' },
+  { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'table TEMPLATE', 'json', or a Go TEMPLATE ({{.ID}}, {{.Names}}, {{.Status}}, {{.Label \"k\"}}…)" },
 ] as const);
+
+const inspectFlags = defineFlags([
+  { long: 'format', short: 'f', type: 'string', valueName: 'string', description: 'Format output using a custom Go template ({{.State.Status}}, {{json .Config}}…)' },
+  { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes if the type is container' },
+  { long: 'type', type: 'string', valueName: 'string', description: 'Return JSON for specified type (container or image)' },
+] as const);
+
+const containerInspectFlags = defineFlags([inspectFlags[0], inspectFlags[1]] as const);
+const imageInspectFlags = defineFlags([inspectFlags[0]] as const);
 
 const rmFlags = defineFlags([
   { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
@@ -210,7 +224,16 @@ export const COMMANDS: readonly Command[] = [
     flags: psFlags,
     maxArgs: 0,
     run: (ctx, p) =>
-      psCommand(ctx, { all: p.values.all, quiet: p.values.quiet, noTrunc: p.values['no-trunc'], latest: p.values.latest, last: p.values.last }),
+      psCommand(ctx, {
+        all: p.values.all,
+        quiet: p.values.quiet,
+        noTrunc: p.values['no-trunc'],
+        latest: p.values.latest,
+        last: p.values.last,
+        size: p.values.size,
+        filters: p.values.filter,
+        format: p.values.format,
+      }),
   }),
   command({
     names: ['rm', 'container rm', 'container remove'],
@@ -254,12 +277,28 @@ export const COMMANDS: readonly Command[] = [
       }),
   }),
   command({
-    names: ['inspect', 'container inspect', 'image inspect'],
-    usage: 'inspect NAME|ID [NAME|ID...]',
+    names: ['inspect'],
+    usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
     description: 'Return low-level information on containers and images, as JSON',
-    flags: noFlags,
+    flags: inspectFlags,
     minArgs: 1,
-    run: (ctx, p) => inspectCommand(ctx, p.positionals),
+    run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: p.values.type, size: p.values.size }),
+  }),
+  command({
+    names: ['container inspect'],
+    usage: 'container inspect [OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Display detailed information on one or more containers',
+    flags: containerInspectFlags,
+    minArgs: 1,
+    run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'container', size: p.values.size }),
+  }),
+  command({
+    names: ['image inspect'],
+    usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Display detailed information on one or more images',
+    flags: imageInspectFlags,
+    minArgs: 1,
+    run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'image', size: false }),
   }),
   command({
     names: ['images', 'image ls', 'image list'],

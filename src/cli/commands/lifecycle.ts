@@ -2,7 +2,8 @@
 import type { CommandContext } from '../context.js';
 import { binarySize, humanSize, table } from '../format.js';
 import { confirmed } from '../prompt.js';
-import { renderRows } from '../template.js';
+import { goStruct } from '../go-template/index.js';
+import { renderList, type ListFormat } from '../list-format.js';
 import { parseBytes, parseCpus, parseRestartPolicy } from '../units.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
@@ -126,7 +127,21 @@ export async function topCommand(ctx: CommandContext, ref: string, psArgs: strin
   return 0;
 }
 
-const STATS_FIELDS = ['Container', 'ID', 'Name', 'CPUPerc', 'MemUsage', 'MemPerc', 'NetIO', 'BlockIO', 'PIDs'];
+/** docker stats' default columns and the headers of its fields. */
+const STATS_FORMAT: ListFormat = {
+  defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
+  headers: {
+    Container: 'CONTAINER',
+    ID: 'CONTAINER ID',
+    Name: 'NAME',
+    CPUPerc: 'CPU %',
+    MemUsage: 'MEM USAGE / LIMIT',
+    MemPerc: 'MEM %',
+    NetIO: 'NET I/O',
+    BlockIO: 'BLOCK I/O',
+    PIDs: 'PIDS',
+  },
+};
 
 /** docker stats' row of one container from two samples (the rates need both). */
 export function statsRow(prev: ContainerStats | undefined, now: ContainerStats, noTrunc: boolean): Record<string, string> {
@@ -149,10 +164,7 @@ export function statsRow(prev: ContainerStats | undefined, now: ContainerStats, 
 }
 
 function renderStats(rows: Record<string, string>[], format: string): string {
-  if (format !== '' && format !== 'table') return renderRows(format, rows, STATS_FIELDS);
-  const cols = ['ID', 'Name', 'CPUPerc', 'MemUsage', 'MemPerc', 'NetIO', 'BlockIO', 'PIDs'];
-  const header = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
-  return table(header, rows.map((r) => cols.map((c) => r[c] ?? '')));
+  return renderList(format, rows.map((r) => goStruct('*formatter.statsContext', r)), STATS_FORMAT);
 }
 
 export interface StatsFlags {
