@@ -26,6 +26,7 @@
         "native/shim/spawn.c",
         "native/shim/fdpass.c",
         "native/shim/container_init.c",
+        "native/shim/nsjoin.c",
         "native/shim/mounts.c",
         "native/shim/securepath.c",
         "native/shim/dev.c",

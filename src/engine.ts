@@ -8,7 +8,8 @@ import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { packageRoot, packageVersion } from './package-root.js';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import { readExitRecord } from './runtime/exit-record.js';
+import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
@@ -106,13 +107,6 @@ export interface RunHandle {
   /** Drops the connection to the container without stopping it. */
   detach(): void;
 }
-
-const exitRecordSchema = z.object({
-  exitCode: z.number().int(),
-  signal: z.number().int().nullable().optional(),
-  finishedAt: z.string(),
-  error: z.string().nullable().optional(),
-});
 
 
 /**
@@ -617,6 +611,28 @@ export class Engine {
     }
   }
 
+  /** `docker exec`: a new process in the running container; resolves once it runs (or with -d, is started). */
+  async exec(ref: string, opts: ExecOptions): Promise<ExecHandle> {
+    const rec = await this.inspect(ref);
+    return (await this.execs()).start(rec, opts);
+  }
+
+  /** docker's exec inspect, by exec id. */
+  async inspectExec(execId: string): Promise<ExecInspect> {
+    const ids = (await this.containers.list()).map((r) => r.Id);
+    return (await this.execs()).inspect(ids, execId);
+  }
+
+  private async execs(): Promise<Execs> {
+    const { Execs } = await import('./container/exec.js');
+    return new Execs({
+      containerDir: (id) => this.containers.dir(id),
+      socketPath: (execId) => this.paths.execSocket(execId),
+      capabilities: (rec, privileged) => this.capabilitiesFor(privileged ? { ...rec, HostConfig: { ...rec.HostConfig, Privileged: true } } : rec),
+      cgroupJoinFiles: (rec) => (rec.Runtime.cgroup ? this.cgroups().joinFiles(rec.Runtime.cgroup as CgroupHandle) : { procs: [], tasks: [] }),
+    });
+  }
+
   /** Waits for a container to exit and returns its exit code. */
   async wait(ref: string): Promise<number> {
     const id = (await this.inspect(ref)).Id;
@@ -705,12 +721,7 @@ export class Engine {
   }
 
   private async readExitRecord(id: string) {
-    try {
-      const text = readFileSync(this.containers.file(id, 'exit.json'), 'utf8');
-      return exitRecordSchema.parse(JSON.parse(text));
-    } catch {
-      return undefined;
-    }
+    return readExitRecord(this.containers.file(id, 'exit.json'));
   }
 
   /** Records an exit and releases what the running container held. Called under the lock. */

@@ -14,3 +14,4 @@ export {
   CommandNotRunnableError,
   type ErrorKind,
 } from './errors.js';
+export type { ExecHandle, ExecInspect, ExecOptions } from './container/exec.js';

@@ -88,6 +88,19 @@ static int parse_u16(const char *key, const char *v, unsigned short *out, struct
 	return 0;
 }
 
+static int parse_pid(const char *key, const char *v, pid_t *out, struct shim_error *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n <= 1 || n > 0x3fffffff)
+		return fail(e, EXIT_SETUP, "spec: %s must be a process id above 1, not \"%s\"", key, v);
+	*out = (pid_t)n;
+	return 0;
+}
+
 static int parse_bind(struct spec *s, char *v, struct shim_error *e)
 {
 	char *dst = strchr(v, '\t');
@@ -187,6 +200,8 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 	}
 	if (strcmp(key, "bind") == 0)
 		return parse_bind(s, v, e);
+	if (strcmp(key, "exec_pid") == 0)
+		return parse_pid(key, v, &s->exec_pid, e);
 	if (strcmp(key, "tty_rows") == 0) {
 		*seen_tty_rows = true;
 		return parse_u16(key, v, &s->tty_rows, e);
@@ -196,6 +211,21 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		return parse_u16(key, v, &s->tty_cols, e);
 	}
 	return fail(e, EXIT_SETUP, "unknown spec key: %s", key);
+}
+
+/* An exec joins a container that has its root and mounts already: only the process is described. */
+static int check_exec(const struct spec *s, struct shim_error *e)
+{
+	if (!s->socket || !s->socket[0])
+		return fail(e, EXIT_SETUP, "spec: missing key: socket");
+	if (s->args.n == 0 || !s->args.v[0][0])
+		return fail(e, EXIT_SETUP, "spec: missing key: arg");
+	if (s->rootfs || s->lower.n || s->upper || s->work || s->binds || s->masks.n || s->readonly_paths.n ||
+	    s->hostname[0])
+		return fail(e, EXIT_SETUP, "spec: exec_pid excludes the keys that build a container's root");
+	if (s->cwd[0] != '/')
+		return fail(e, EXIT_SETUP, "spec: cwd must be an absolute path, not \"%s\"", s->cwd);
+	return 0;
 }
 
 static int check_required(const struct spec *s, struct shim_error *e)
@@ -246,5 +276,5 @@ int spec_load(const char *file, struct spec *s, struct shim_error *e)
 	if (!s->hostname)
 		s->hostname = "";
 	s->has_tty_size = rows && cols;
-	return check_required(s, e);
+	return s->exec_pid ? check_exec(s, e) : check_required(s, e);
 }

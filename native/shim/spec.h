@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A list of strings, kept NULL-terminated so that argv and envp can be handed to execve as they are. */
 struct strv {
@@ -52,6 +53,8 @@ struct spec {
 	bool has_tty_size;
 	unsigned short tty_rows;
 	unsigned short tty_cols;
+	/* Exec mode (> 0): join the namespaces and cgroups of this running container process instead of making new ones. */
+	pid_t exec_pid;
 };
 
 struct shim_error;

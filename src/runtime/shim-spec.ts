@@ -51,7 +51,7 @@ export const MASKED_PATHS = [
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-function record(key: string, value: string): string {
+export function specRecord(key: string, value: string): string {
   if (value.includes('\0')) throw new InvalidArgumentError(`${key} must not contain a NUL byte`);
   return `${key}=${value}\0`;
 }
@@ -63,10 +63,10 @@ function bool(b: boolean): string {
 export function encodeShimSpec(s: ShimSpec): Buffer {
   const out: string[] = [];
   const one = (k: string, v: string): void => {
-    out.push(record(k, v));
+    out.push(specRecord(k, v));
   };
   const many = (k: string, vs: readonly string[]): void => {
-    for (const v of vs) out.push(record(k, v));
+    for (const v of vs) out.push(specRecord(k, v));
   };
   one('id', s.id);
   one('rootfs', s.rootfs);

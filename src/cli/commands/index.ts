@@ -15,6 +15,7 @@ import { systemDfCommand } from './system.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
+import { execCommand, execFlags } from './exec.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -136,6 +137,15 @@ export const COMMANDS: readonly Command[] = [
     flags: startFlags,
     minArgs: 1,
     run: (ctx, p) => startCommand(ctx, p.positionals, { attach: p.values.attach, interactive: p.values.interactive }),
+  }),
+  command({
+    names: ['exec', 'container exec'],
+    usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+    description: 'Execute a command in a running container',
+    flags: execFlags,
+    interspersed: false,
+    minArgs: 2,
+    run: (ctx, p) => execCommand(ctx, p),
   }),
   command({
     names: ['ps', 'container ls', 'container ps', 'container list'],
