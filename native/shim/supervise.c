@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -406,7 +407,24 @@ static void run_loop(struct supervisor *sv)
 	free(sl.client);
 }
 
-/* After EXIT: give every client the chance to read what is queued for it, then hang up. */
+/* Reads and drops what a client still sends after EXIT; false once it has hung up. */
+static bool drain_client(struct attach_client *cl)
+{
+	char sink[4096];
+	ssize_t n;
+
+	do
+		n = recv(cl->fd, sink, sizeof(sink), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+/*
+ * After EXIT: give every client the chance to read what is queued for it, then end our side
+ * and wait for the client to end its own. Closing first would make a client's late write (a
+ * STDIN_CLOSE in flight) fail with EPIPE, and a client that tears its socket down on a write
+ * error (Node's net.Socket) loses the output and EXIT still unread in its receive queue.
+ */
 static void flush_clients(struct attach_server *srv)
 {
 	long long until = now_ms() + FLUSH_MS;
@@ -414,20 +432,33 @@ static void flush_clients(struct attach_server *srv)
 
 	for (;;) {
 		sl.n = 0;
-		for (struct attach_client *cl = srv->clients; cl; cl = cl->next)
-			if (!cl->dead && buf_len(&cl->out))
+		for (struct attach_client *cl = srv->clients; cl; cl = cl->next) {
+			if (cl->dead)
+				continue;
+			if (buf_len(&cl->out)) {
 				add_slot(&sl, cl->fd, POLLOUT, SLOT_CLIENT, cl);
+				continue;
+			}
+			shutdown(cl->fd, SHUT_WR);
+			add_slot(&sl, cl->fd, POLLIN, SLOT_CLIENT, cl);
+		}
 		long long left = until - now_ms();
 
 		if (sl.n == 0 || left <= 0)
 			break;
 		if (poll(sl.fds, sl.n, (int)left) < 0 && errno != EINTR)
 			break;
-		for (size_t i = 0; i < sl.n; i++)
-			if (sl.fds[i].revents & POLLOUT)
-				attach_flush(sl.client[i]);
-			else if (sl.fds[i].revents & (POLLHUP | POLLERR))
-				attach_drop(sl.client[i]);
+		for (size_t i = 0; i < sl.n; i++) {
+			struct attach_client *cl = sl.client[i];
+			short rev = sl.fds[i].revents;
+
+			if (rev & POLLOUT)
+				attach_flush(cl);
+			else if ((rev & POLLIN) && !drain_client(cl))
+				attach_drop(cl);
+			else if (rev & (POLLHUP | POLLERR))
+				attach_drop(cl);
+		}
 	}
 	free(sl.fds);
 	free(sl.kind);
