@@ -76,10 +76,11 @@ async function connect(handle: ExecHandle, o: { tty: boolean; stdin: boolean; ke
   }
   const detached = new Promise<number>((resolve) => {
     if (!o.stdin) return;
-    const scanner = new DetachScanner(o.keys);
+    // As docker's daemon: the detach keys are looked for on a terminal's input only.
+    const scanner = o.tty ? new DetachScanner(o.keys) : undefined;
     const input = handle.stdin as Writable;
     const onData = (chunk: Buffer): void => {
-      const { pass, detach } = scanner.push(chunk);
+      const { pass, detach } = scanner ? scanner.push(chunk) : { pass: chunk, detach: false };
       if (pass.length > 0) input.write(pass);
       if (detach) {
         handle.detach();
