@@ -222,6 +222,7 @@ export class Execs {
         detach: () => undefined,
       };
     }
+    let detached = false;
     return {
       id,
       stdout: session.stdout,
@@ -231,12 +232,16 @@ export class Execs {
       wait: async () => {
         try {
           return (await session.exited).exitCode;
-        } catch {
+        } catch (err) {
+          if (detached) throw err;
           // The supervisor went away without EXIT: the record says what is known.
           return this.wait(rec.Id, id);
         }
       },
-      detach: () => session.close(),
+      detach: () => {
+        detached = true;
+        session.close();
+      },
     };
   }
 

@@ -5,12 +5,53 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { spawnSync } from 'node:child_process';
+import { cliPath, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
 import { cgroupDirs, type CgroupHandle } from '../../src/cgroup/index.js';
 import type { ExecHandle } from '../../src/container/exec.js';
 
 const DEFAULT_CAPS = 0x00000000a80425fbn;
+
+/**
+ * Runs argv on a new pty (python's pty module: Node has none), types `typed` once `ready`
+ * shows, then the detach keys; prints the output and how the program ended.
+ */
+const PTY_DRIVER = `
+import os, pty, sys, select, json, time
+argv, ready, typed, keys = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out = b''
+def read_until(want, limit):
+    global out
+    end = time.time() + limit
+    while want.encode() not in out and time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+read_until(ready, 30)
+os.write(fd, typed.encode())
+read_until(typed.strip(), 30)
+os.write(fd, keys.encode())
+end = time.time() + 30
+while time.time() < end:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    done, status = os.waitpid(pid, 0)
+print(json.dumps({"out": out.decode(errors="replace"), "code": os.waitstatus_to_exitcode(status)}))
+`;
+
+function hasPython(): boolean {
+  return spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' }).status === 0;
+}
 
 function collect(s: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
@@ -129,6 +170,25 @@ describe.skipIf(skipIntegration('berth exec'))('berth exec', () => {
     const [out, code] = await Promise.all([collect(h.stdout), h.wait()]);
     expect(code).toBe(0);
     expect(out).toContain('40 100');
+  });
+
+  it.skipIf(!hasPython())('detaches from -it on the detach keys, leaving the process running (needs python3 for a pty)', () => {
+    const base = [process.execPath, cliPath, '--root', t.root, '--run-root', t.runRoot];
+    const drive = (flags: string[], keys: string) => {
+      const argv = [...base, 'exec', '-it', ...flags, 'box', 'sh', '-c', 'echo ready; exec cat'];
+      const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([argv, 'ready', 'hello\r', keys])], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { out: string; code: number };
+    };
+    const cats = (): number => exec(['box', 'ps']).stdout.split('\n').filter((l) => / cat$/.test(l)).length;
+    const before = cats();
+    const byDefault = drive([], '\x10\x11');
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.out).toContain('hello');
+    const custom = drive(['--detach-keys', 'ctrl-x,y'], '\x18y');
+    expect(custom.code).toBe(0);
+    expect(cats()).toBe(before + 2);
+    exec(['box', 'sh', '-c', 'kill $(pidof cat)']);
   });
 
   it('returns at once with -d; the process runs on', async () => {
