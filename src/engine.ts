@@ -10,6 +10,7 @@ import { packageRoot, packageVersion } from './package-root.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
 import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
+import { HEALTH_FILE, withHealth } from './container/health.js';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
@@ -431,7 +432,7 @@ export class Engine {
   /** Looks a container up by name or id (prefix), bringing its state up to date first. */
   async inspect(ref: string): Promise<ContainerRecord> {
     const rec = await this.containers.resolve(ref);
-    return this.reconcile(rec);
+    return this.reconcile(rec).then((r) => withHealth(r, this.containers.dir(r.Id)));
   }
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
@@ -445,7 +446,7 @@ export class Engine {
         }),
       ),
     );
-    const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
+    const live = await Promise.all(fresh.filter((r): r is ContainerRecord => r !== undefined).map((r) => withHealth(r, this.containers.dir(r.Id))));
     const shown = opts.all ? live : live.filter((r) => r.State.Running);
     return shown.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   }
@@ -488,6 +489,7 @@ export class Engine {
   private async launch(rec: ContainerRecord, socket: string): Promise<void> {
     const dir = this.containers.dir(rec.Id);
     rmSync(path.join(dir, 'exit.json'), { force: true });
+    rmSync(path.join(dir, HEALTH_FILE), { force: true });
     mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     const cgroups = this.cgroups();
     const parent = rec.HostConfig.CgroupParent || this.defaultCgroupParent;

@@ -88,6 +88,19 @@ static int parse_u16(const char *key, const char *v, unsigned short *out, struct
 	return 0;
 }
 
+static int parse_ms(const char *key, const char *v, long long min, long long *out, struct shim_error *e)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > 365LL * 24 * 3600 * 1000)
+		return fail(e, EXIT_SETUP, "spec: %s must be a whole number from %lld, not \"%s\"", key, min, v);
+	*out = n;
+	return 0;
+}
+
 static int parse_pid(const char *key, const char *v, pid_t *out, struct shim_error *e)
 {
 	char *end;
@@ -141,6 +154,7 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		{ "exit_file", offsetof(struct spec, exit_file) },
 		{ "pid_file", offsetof(struct spec, pid_file) },
 		{ "socket", offsetof(struct spec, socket) },
+		{ "health_file", offsetof(struct spec, health_file) },
 	};
 	static const struct {
 		const char *key;
@@ -154,6 +168,7 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		{ "cgroup_procs", offsetof(struct spec, cgroup_procs) },
 		{ "cgroup_tasks", offsetof(struct spec, cgroup_tasks) },
 		{ "exit_cmd", offsetof(struct spec, exit_cmd) },
+		{ "health_cmd", offsetof(struct spec, health_cmd) },
 	};
 	static const struct {
 		const char *key;
@@ -200,6 +215,20 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 	}
 	if (strcmp(key, "bind") == 0)
 		return parse_bind(s, v, e);
+	if (strcmp(key, "health_interval_ms") == 0)
+		return parse_ms(key, v, 1, &s->health_interval_ms, e);
+	if (strcmp(key, "health_timeout_ms") == 0)
+		return parse_ms(key, v, 1, &s->health_timeout_ms, e);
+	if (strcmp(key, "health_start_period_ms") == 0)
+		return parse_ms(key, v, 0, &s->health_start_period_ms, e);
+	if (strcmp(key, "health_retries") == 0) {
+		long long n = 0;
+
+		if (parse_ms(key, v, 1, &n, e) < 0)
+			return -1;
+		s->health_retries = n > 1000000 ? 1000000 : (int)n;
+		return 0;
+	}
 	if (strcmp(key, "exec_pid") == 0)
 		return parse_pid(key, v, &s->exec_pid, e);
 	if (strcmp(key, "tty_rows") == 0) {
@@ -253,7 +282,8 @@ int spec_load(const char *file, struct spec *s, struct shim_error *e)
 	size_t len = 0;
 	bool rows = false, cols = false;
 
-	*s = (struct spec){ .file = file, .new_netns = true };
+	/* docker's health check defaults. */
+	*s = (struct spec){ .file = file, .new_netns = true, .health_interval_ms = 30000, .health_timeout_ms = 30000, .health_retries = 3 };
 	if (read_all(file, &data, &len, e) < 0)
 		return -1;
 	if (len > 0 && data[len - 1] != '\0')

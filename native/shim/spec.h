@@ -53,6 +53,13 @@ struct spec {
 	bool has_tty_size;
 	unsigned short tty_rows;
 	unsigned short tty_cols;
+	/* The health check (health.h): argv empty when there is none; times in ms. */
+	struct strv health_cmd;
+	const char *health_file;
+	long long health_interval_ms;
+	long long health_timeout_ms;
+	long long health_start_period_ms;
+	int health_retries;
 	/* Exec mode (> 0): join the namespaces and cgroups of this running container process instead of making new ones. */
 	pid_t exec_pid;
 };

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "exit_cmd.h"
 #include "fdpass.h"
+#include "health.h"
 #include "jsonlog.h"
 #include "spawn.h"
 #include "spec.h"
@@ -53,6 +54,7 @@ struct supervisor {
 	struct buf stdin_pending;
 	bool stdin_close_wanted;
 	bool start_sent;
+	pid_t checker; /* the health checker, once the container runs */
 	enum exec_outcome exec;
 	char exec_error[1100];
 	bool exited;
@@ -169,6 +171,8 @@ static void on_start(void *ctx, struct attach_client *cl)
 		/* If the child is already gone the send fails; its exit is handled through SIGCHLD. */
 		if (container_start(sv->c) < 0)
 			diag("send START to container process: %s", strerror(errno));
+		else if ((sv->checker = health_start(sv->spec, sv->c->pid)) < 0)
+			diag("health checker: fork: %s", strerror(errno));
 	}
 	answer_starters(sv);
 }
@@ -484,6 +488,11 @@ static void finish(struct supervisor *sv)
 	close_fd(&sv->c->in);
 	close_fd(&sv->c->sync);
 	jsonlog_close(sv->log);
+	/* Checks end with the container; the last health state stays in its file for the engine. */
+	if (sv->checker > 0) {
+		kill(sv->checker, SIGKILL);
+		waitpid(sv->checker, NULL, 0);
+	}
 	if (sv->exec == EXEC_FAILED) {
 		/* The record keeps the message; the code is the exit code already. */
 		error = strchr(sv->exec_error, ' ');

@@ -4,6 +4,7 @@
  * handed down as plain data.
  */
 import { InvalidArgumentError } from '../errors.js';
+import type { ShimHealthCheck } from '../container/health.js';
 
 export interface BindMount {
   source: string;
@@ -41,6 +42,8 @@ export interface ShimSpec {
   pidFile?: string;
   socket: string;
   exitCommand: string[];
+  /** The health check the shim runs while the container does (native/shim/health.c). */
+  health?: ShimHealthCheck;
 }
 
 /** docker's masked and read-only paths for a container that is not privileged. */
@@ -104,5 +107,13 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
   if (s.pidFile) one('pid_file', s.pidFile);
   one('socket', s.socket);
   many('exit_cmd', s.exitCommand);
+  if (s.health) {
+    many('health_cmd', s.health.cmd);
+    one('health_interval_ms', String(s.health.intervalMs));
+    one('health_timeout_ms', String(s.health.timeoutMs));
+    one('health_start_period_ms', String(s.health.startPeriodMs));
+    one('health_retries', String(s.health.retries));
+    one('health_file', s.health.file);
+  }
   return Buffer.from(out.join(''), 'utf8');
 }
