@@ -490,6 +490,8 @@ export class Engine {
     const dir = this.containers.dir(rec.Id);
     rmSync(path.join(dir, 'exit.json'), { force: true });
     rmSync(path.join(dir, HEALTH_FILE), { force: true });
+    // Execs of an earlier run ended with it (docker forgets them too).
+    rmSync(path.join(dir, 'execs'), { recursive: true, force: true });
     mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     const cgroups = this.cgroups();
     const parent = rec.HostConfig.CgroupParent || this.defaultCgroupParent;

@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "error.h"
 #include "jsonlog.h"
+#include "nsjoin.h"
 #include "spawn.h"
 #include "spec.h"
 #include "statefile.h"
@@ -207,6 +208,8 @@ __attribute__((noreturn)) static void checker(const struct spec *s, pid_t shim, 
 		.file = s->file, .cwd = s->cwd, .user = s->user, .hostname = "", .env = s->env, .args = s->health_cmd,
 		.caps = s->caps, .no_new_privs = s->no_new_privs, .cgroup_procs = s->cgroup_procs,
 		.cgroup_tasks = s->cgroup_tasks, .socket = "",
+		/* Once the shim has reaped the container, its pid may name another process before we are killed. */
+		.exec_pid_start = nsjoin_start_time(container),
 	};
 	clock_gettime(CLOCK_MONOTONIC, &began);
 	write_state(&h);

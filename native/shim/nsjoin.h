@@ -19,8 +19,16 @@ struct nsjoin {
 
 struct shim_error;
 
-/* Opens every namespace of pid; nothing is joined yet. On failure nothing stays open. */
-int nsjoin_open(pid_t pid, struct nsjoin *j, struct shim_error *e);
+/*
+ * Opens every namespace of pid; nothing is joined yet. On failure nothing stays open.
+ * start_time (field 22 of /proc/PID/stat; 0: not checked) must match: the namespaces are
+ * opened through one /proc/PID dir fd, so they are those of the very process checked, never
+ * of another that got its pid.
+ */
+int nsjoin_open(pid_t pid, unsigned long long start_time, struct nsjoin *j, struct shim_error *e);
+
+/* Field 22 of /proc/PID/stat (0 when gone), for nsjoin_open's check. */
+unsigned long long nsjoin_start_time(pid_t pid);
 
 /* Children forked from now on are born in the container's pid namespace. */
 int nsjoin_pid_enter(const struct nsjoin *j, struct shim_error *e);

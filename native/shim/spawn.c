@@ -217,7 +217,7 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 	if (open_channels(s, c, &k, e) < 0)
 		goto fail;
 	if (s->exec_pid) {
-		if (nsjoin_open(s->exec_pid, &join, e) < 0)
+		if (nsjoin_open(s->exec_pid, s->exec_pid_start, &join, e) < 0)
 			goto fail;
 		pid = clone_exec(&join, e);
 	} else {

@@ -231,6 +231,15 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 	}
 	if (strcmp(key, "exec_pid") == 0)
 		return parse_pid(key, v, &s->exec_pid, e);
+	if (strcmp(key, "exec_pid_start") == 0) {
+		char *end;
+
+		errno = 0;
+		s->exec_pid_start = strtoull(v, &end, 10);
+		if (errno || end == v || *end || v[0] == '-' || s->exec_pid_start == 0)
+			return fail(e, EXIT_SETUP, "spec: %s must be a start time in clock ticks, not \"%s\"", key, v);
+		return 0;
+	}
 	if (strcmp(key, "tty_rows") == 0) {
 		*seen_tty_rows = true;
 		return parse_u16(key, v, &s->tty_rows, e);

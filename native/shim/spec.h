@@ -62,6 +62,7 @@ struct spec {
 	int health_retries;
 	/* Exec mode (> 0): join the namespaces and cgroups of this running container process instead of making new ones. */
 	pid_t exec_pid;
+	unsigned long long exec_pid_start; /* its start time in /proc/PID/stat; 0: not checked */
 };
 
 struct shim_error;

@@ -160,6 +160,7 @@ export class Execs {
     const save = (): void => writeFileAtomicSync(path.join(dir, 'exec.json'), JSON.stringify(record), 0o600, { durability: 'content' });
     const spec = encodeExecSpec({
       containerPid: proc.pid,
+      containerStartTime: proc.startTime,
       args: o.cmd,
       // docker's daemon environment follows the exec's tty (TERM), then the container's env, then -e.
       env: mergeEnv(processEnv({ ...rec, Config: { ...rec.Config, Tty: o.tty } }), o.env),

@@ -7,6 +7,8 @@ import { specRecord } from './shim-spec.js';
 export interface ExecShimSpec {
   /** Host pid of the container's first process: its namespaces are joined. */
   containerPid: number;
+  /** Its start time (process-identity.ts): the shim refuses a pid that now names another process. */
+  containerStartTime: number;
   args: string[];
   env: string[];
   cwd: string;
@@ -31,6 +33,7 @@ export function encodeExecSpec(s: ExecShimSpec): Buffer {
     for (const v of vs) one(k, v);
   };
   one('exec_pid', String(s.containerPid));
+  if (s.containerStartTime > 0) one('exec_pid_start', String(s.containerStartTime));
   many('arg', s.args);
   many('env', s.env);
   one('cwd', s.cwd);
