@@ -109,7 +109,6 @@ export interface RunHandle {
   detach(): void;
 }
 
-
 /**
  * The container's health check: --health-* fields override the image's HEALTHCHECK field by
  * field, as docker merges them; a Test of ["NONE"] (--no-healthcheck) disables it.
