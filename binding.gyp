@@ -28,6 +28,8 @@
         "native/shim/spawn.c",
         "native/shim/fdpass.c",
         "native/shim/container_init.c",
+        "native/shim/nsjoin.c",
+        "native/shim/health.c",
         "native/shim/mounts.c",
         "native/shim/securepath.c",
         "native/shim/dev.c",

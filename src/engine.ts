@@ -8,7 +8,9 @@ import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { packageRoot, packageVersion } from './package-root.js';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import { readExitRecord } from './runtime/exit-record.js';
+import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
+import { HEALTH_FILE, withHealth } from './container/health.js';
 import { DEFAULT_ROOT, DEFAULT_RUN_ROOT, StatePaths } from './paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { ContainerStore, CorruptRecordError } from './container/store.js';
@@ -125,14 +127,6 @@ export interface RunHandle {
   /** Drops the connection to the container without stopping it. */
   detach(): void;
 }
-
-const exitRecordSchema = z.object({
-  exitCode: z.number().int(),
-  signal: z.number().int().nullable().optional(),
-  finishedAt: z.string(),
-  error: z.string().nullable().optional(),
-});
-
 
 /** Whether p settles within ms; the timer is cleared either way so it keeps no process alive. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -548,7 +542,7 @@ export class Engine {
   /** Looks a container up by name or id (prefix), bringing its state up to date first. */
   async inspect(ref: string): Promise<ContainerRecord> {
     const rec = await this.containers.resolve(ref);
-    return this.reconcile(rec);
+    return this.reconcile(rec).then((r) => withHealth(r, this.containers.dir(r.Id)));
   }
 
   /**
@@ -569,7 +563,7 @@ export class Engine {
         }),
       ),
     );
-    const live = fresh.filter((r): r is ContainerRecord => r !== undefined);
+    const live = await Promise.all(fresh.filter((r): r is ContainerRecord => r !== undefined).map((r) => withHealth(r, this.containers.dir(r.Id))));
     const all = opts.all || (filters['status']?.length ?? 0) > 0;
     const keep = Object.keys(filters).length > 0 ? await containerFilter(filters, live, this.imageLookup()) : () => true;
     // docker counts a container waiting to be restarted as running.
@@ -653,6 +647,9 @@ export class Engine {
   private async launch(rec: ContainerRecord, socket: string): Promise<void> {
     const dir = this.containers.dir(rec.Id);
     rmSync(path.join(dir, 'exit.json'), { force: true });
+    rmSync(path.join(dir, HEALTH_FILE), { force: true });
+    // Execs of an earlier run ended with it (docker forgets them too).
+    rmSync(path.join(dir, 'execs'), { recursive: true, force: true });
     mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     const cgroups = this.cgroups();
     const parent = rec.HostConfig.CgroupParent || this.defaultCgroupParent;
@@ -834,6 +831,28 @@ export class Engine {
     const { openContainerLogs } = await import('./container/logs.js');
     const running = async (): Promise<boolean> => (await this.inspect(rec.Id).catch(() => undefined))?.State.Running ?? false;
     return openContainerLogs(this.containers.dir(rec.Id), rec, opts, running);
+  }
+
+  /** `docker exec`: a new process in the running container; resolves once it runs (or with -d, is started). */
+  async exec(ref: string, opts: ExecOptions): Promise<ExecHandle> {
+    const rec = await this.inspect(ref);
+    return (await this.execs()).start(rec, opts);
+  }
+
+  /** docker's exec inspect, by exec id. */
+  async inspectExec(execId: string): Promise<ExecInspect> {
+    const ids = (await this.containers.list()).map((r) => r.Id);
+    return (await this.execs()).inspect(ids, execId);
+  }
+
+  private async execs(): Promise<Execs> {
+    const { Execs } = await import('./container/exec.js');
+    return new Execs({
+      containerDir: (id) => this.containers.dir(id),
+      socketPath: (execId) => this.paths.execSocket(execId),
+      capabilities: (rec, privileged) => this.capabilitiesFor(privileged ? { ...rec, HostConfig: { ...rec.HostConfig, Privileged: true } } : rec),
+      cgroupJoinFiles: (rec) => (rec.Runtime.cgroup ? this.cgroups().joinFiles(rec.Runtime.cgroup as CgroupHandle) : { procs: [], tasks: [] }),
+    });
   }
 
   /** Waits for a container to exit and returns its exit code. */
@@ -1195,12 +1214,7 @@ export class Engine {
   }
 
   private async readExitRecord(id: string) {
-    try {
-      const text = readFileSync(this.containers.file(id, 'exit.json'), 'utf8');
-      return exitRecordSchema.parse(JSON.parse(text));
-    } catch {
-      return undefined;
-    }
+    return readExitRecord(this.containers.file(id, 'exit.json'));
   }
 
   /** Records an exit and releases what the running container held. Called under the lock. */

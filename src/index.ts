@@ -18,3 +18,4 @@ export {
   CommandNotRunnableError,
   type ErrorKind,
 } from './errors.js';
+export type { ExecHandle, ExecInspect, ExecOptions } from './container/exec.js';

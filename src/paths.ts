@@ -34,4 +34,8 @@ export class StatePaths {
   attachSocket(id: string): string {
     return path.join(this.runRoot, 's', id.slice(0, 16));
   }
+  /** An exec's attach socket: beside containers' sockets, in a dir of its own so ids never meet. */
+  execSocket(execId: string): string {
+    return path.join(this.runRoot, 'x', execId.slice(0, 16));
+  }
 }

@@ -8,6 +8,7 @@
 #include "loopback.h"
 #include "lookpath.h"
 #include "mounts.h"
+#include "nsjoin.h"
 #include "spec.h"
 #include "tty.h"
 #include "user.h"
@@ -34,14 +35,19 @@ struct exec_plan {
 	struct strv env;
 };
 
-/* Reports a failure to the shim and exits with its code; the shim kills and reaps us anyway. */
-__attribute__((noreturn)) static void die(const struct shim_error *e)
+/* Reports a failure to the shim on fd and exits with its code; the shim kills and reaps us anyway. */
+__attribute__((noreturn)) static void die_on(int fd, const struct shim_error *e)
 {
 	char text[sizeof(e->msg) + 16];
 
 	snprintf(text, sizeof(text), "%d %s", e->code, e->msg);
-	fdpass_send(SYNC_FD, SYNC_ERROR, text, -1);
+	fdpass_send(fd, SYNC_ERROR, text, -1);
 	_exit(e->code);
+}
+
+__attribute__((noreturn)) static void die(const struct shim_error *e)
+{
+	die_on(SYNC_FD, e);
 }
 
 /* Waits for one message from the shim; end-of-file means the shim is gone, and so are we. */
@@ -178,10 +184,32 @@ static int prepare(const struct spec *s, struct exec_plan *plan, struct shim_err
 		return -1;
 	if (user_resolve(s->user, &plan->user, e) < 0)
 		return -1;
-	if (s->tty ? tty_setup(SYNC_FD, plan->user.uid, e) < 0 : give_stdio(plan->user.uid, e) < 0)
+	if (s->tty ? tty_setup(SYNC_FD, plan->user.uid, true, e) < 0 : give_stdio(plan->user.uid, e) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)
 		return fail_errno(e, "chdir to cwd", s->cwd);
+	build_env(s, &plan->user, &plan->env);
+	return lookpath(s->args.v[0], plan->env.v, plan->path, e);
+}
+
+/*
+ * An exec's process, already in the container's namespaces: the container's root, mounts and
+ * hostname are there; what is left is its session, user, terminal, cwd and command.
+ */
+static int prepare_exec(const struct spec *s, struct exec_plan *plan, struct shim_error *e)
+{
+	char text[128];
+
+	if (setsid() < 0)
+		return fail_errno(e, "setsid", NULL);
+	if (user_resolve(s->user, &plan->user, e) < 0)
+		return -1;
+	if (s->tty ? tty_setup(SYNC_FD, plan->user.uid, false, e) < 0 : give_stdio(plan->user.uid, e) < 0)
+		return -1;
+	/* runc neither creates an exec's cwd nor falls back: a missing one fails the exec, in its words. */
+	if (chdir(s->cwd) < 0)
+		return fail(e, EXIT_NOT_RUNNABLE, "chdir to cwd (\"%s\") set in config.json failed: %s", s->cwd,
+			    errno_text(errno, text, sizeof(text)));
 	build_env(s, &plan->user, &plan->env);
 	return lookpath(s->args.v[0], plan->env.v, plan->path, e);
 }
@@ -215,7 +243,7 @@ static int drop_privileges(const struct spec *s, const struct exec_plan *plan, s
 	return 0;
 }
 
-void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd)
+void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd, const struct nsjoin *join)
 {
 	struct shim_error e = { 0 };
 	struct exec_plan plan = { 0 };
@@ -223,9 +251,12 @@ void container_init(const struct spec *s, const struct child_stdio *io, int sync
 	int err;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Before take_stdio, which closes the namespace descriptors with everything else. */
+	if (join && nsjoin_enter(join, &e) < 0)
+		die_on(sync_fd, &e);
 	take_stdio(io, sync_fd);
 	await(SYNC_CGROUPS);
-	if (prepare(s, &plan, &e) < 0)
+	if ((join ? prepare_exec(s, &plan, &e) : prepare(s, &plan, &e)) < 0)
 		die(&e);
 	if (fdpass_send(SYNC_FD, SYNC_READY, NULL, -1) < 0)
 		_exit(EXIT_SETUP);

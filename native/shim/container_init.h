@@ -3,6 +3,7 @@
 #define BERTH_SHIM_CONTAINER_INIT_H
 
 struct spec;
+struct nsjoin;
 
 /* What becomes the container's fds 0, 1, 2 (pipes or /dev/null; a pty replaces them later). */
 struct child_stdio {
@@ -11,7 +12,11 @@ struct child_stdio {
 	int err;
 };
 
-/* Runs in the cloned child; never returns. sync_fd is its end of the fdpass channel. */
-__attribute__((noreturn)) void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd);
+/*
+ * Runs in the cloned child; never returns. sync_fd is its end of the fdpass channel. join: for
+ * an exec (spec exec_pid), the running container's namespaces to enter instead of building one.
+ */
+__attribute__((noreturn)) void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd,
+					      const struct nsjoin *join);
 
 #endif

@@ -5,6 +5,7 @@
 #include "container_init.h"
 #include "error.h"
 #include "fdpass.h"
+#include "nsjoin.h"
 #include "spec.h"
 #include "tty.h"
 
@@ -74,24 +75,37 @@ static int open_channels(const struct spec *s, struct container *c, struct child
 	return 0;
 }
 
+static int write_pid(const char *path, const char *text, int len, struct shim_error *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail_errno(e, "open", path);
+	if (write(fd, text, (size_t)len) != len) {
+		fail_errno(e, "write", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * An exec's process cannot write the v1 tasks files itself as a container's does: it is in
+ * the container's mount namespace before it waits for its cgroups. We write its pid there;
+ * it has one thread, so that moves all of it.
+ */
 static int join_cgroups(const struct spec *s, pid_t pid, struct shim_error *e)
 {
 	char text[32];
 	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
 
-	for (size_t i = 0; i < s->cgroup_procs.n; i++) {
-		const char *path = s->cgroup_procs.v[i];
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			return fail_errno(e, "open", path);
-		if (write(fd, text, (size_t)len) != len) {
-			fail_errno(e, "write", path);
-			close(fd);
+	for (size_t i = 0; i < s->cgroup_procs.n; i++)
+		if (write_pid(s->cgroup_procs.v[i], text, len, e) < 0)
 			return -1;
-		}
-		close(fd);
-	}
+	for (size_t i = 0; s->exec_pid && i < s->cgroup_tasks.n; i++)
+		if (write_pid(s->cgroup_tasks.v[i], text, len, e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -161,9 +175,39 @@ void container_destroy(struct container *c)
 	close_fd(&c->pty);
 }
 
+/* An exec's child is born in the container's pid namespace; the rest it joins itself (nsjoin_enter). */
+static long clone_exec(struct nsjoin *j, struct shim_error *e)
+{
+	struct shim_error leave = { 0 };
+	long pid;
+	int err;
+
+	if (nsjoin_pid_enter(j, e) < 0)
+		return -1;
+	pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	if (pid == 0)
+		return 0;
+	err = errno;
+	/* The shim's own later children (the exit command) must stay in the host's pid namespace. */
+	if (nsjoin_pid_leave(j, &leave) < 0) {
+		if (pid > 0) {
+			kill((pid_t)pid, SIGKILL);
+			waitpid((pid_t)pid, NULL, 0);
+		}
+		*e = leave;
+		return -1;
+	}
+	if (pid < 0) {
+		errno = err;
+		return fail_errno(e, "clone", "into the container's pid namespace");
+	}
+	return pid;
+}
+
 int container_spawn(const struct spec *s, struct container *c, struct shim_error *e)
 {
 	struct child_ends k = { -1, -1, -1, -1, -1 };
+	struct nsjoin join = { .pid_ns = -1, .own_pid_ns = -1, .fds = { -1, -1, -1, -1, -1 } };
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	long pid;
 
@@ -172,12 +216,18 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 		flags |= CLONE_NEWNET;
 	if (open_channels(s, c, &k, e) < 0)
 		goto fail;
-	/* Raw clone, fork-like (no new stack): the child runs on, single-threaded, in its new namespaces. */
-	pid = syscall(SYS_clone, flags, 0, NULL, NULL, 0);
-	if (pid < 0) {
-		fail_errno(e, "clone", NULL);
-		goto fail;
+	if (s->exec_pid) {
+		if (nsjoin_open(s->exec_pid, s->exec_pid_start, &join, e) < 0)
+			goto fail;
+		pid = clone_exec(&join, e);
+	} else {
+		/* Raw clone, fork-like (no new stack): the child runs on, single-threaded, in its new namespaces. */
+		pid = syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+		if (pid < 0)
+			fail_errno(e, "clone", NULL);
 	}
+	if (pid < 0)
+		goto fail;
 	if (pid == 0) {
 		struct child_stdio io = {
 			.in = k.in >= 0 ? k.in : k.devnull,
@@ -185,9 +235,10 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 			.err = k.err >= 0 ? k.err : k.devnull,
 		};
 
-		container_init(s, &io, k.sync);
+		container_init(s, &io, k.sync, s->exec_pid ? &join : NULL);
 	}
 	c->pid = (pid_t)pid;
+	nsjoin_close(&join);
 	close_child_ends(&k);
 	set_nonblocking(c->out);
 	set_nonblocking(c->err);
@@ -203,6 +254,7 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 	set_nonblocking(c->pty);
 	return 0;
 fail:
+	nsjoin_close(&join);
 	close_child_ends(&k);
 	container_destroy(c);
 	return -1;

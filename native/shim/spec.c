@@ -103,6 +103,32 @@ static int parse_positive(const char *key, const char *v, unsigned long long max
 	return 0;
 }
 
+static int parse_ms(const char *key, const char *v, long long min, long long *out, struct shim_error *e)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > 365LL * 24 * 3600 * 1000)
+		return fail(e, EXIT_SETUP, "spec: %s must be a whole number from %lld, not \"%s\"", key, min, v);
+	*out = n;
+	return 0;
+}
+
+static int parse_pid(const char *key, const char *v, pid_t *out, struct shim_error *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n <= 1 || n > 0x3fffffff)
+		return fail(e, EXIT_SETUP, "spec: %s must be a process id above 1, not \"%s\"", key, v);
+	*out = (pid_t)n;
+	return 0;
+}
+
 static int parse_bind(struct spec *s, char *v, struct shim_error *e)
 {
 	char *dst = strchr(v, '\t');
@@ -143,6 +169,7 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		{ "exit_file", offsetof(struct spec, exit_file) },
 		{ "pid_file", offsetof(struct spec, pid_file) },
 		{ "socket", offsetof(struct spec, socket) },
+		{ "health_file", offsetof(struct spec, health_file) },
 	};
 	static const struct {
 		const char *key;
@@ -156,6 +183,7 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		{ "cgroup_procs", offsetof(struct spec, cgroup_procs) },
 		{ "cgroup_tasks", offsetof(struct spec, cgroup_tasks) },
 		{ "exit_cmd", offsetof(struct spec, exit_cmd) },
+		{ "health_cmd", offsetof(struct spec, health_cmd) },
 	};
 	static const struct {
 		const char *key;
@@ -212,6 +240,31 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		s->log_max_files = (unsigned)n;
 		return 0;
 	}
+	if (strcmp(key, "health_interval_ms") == 0)
+		return parse_ms(key, v, 1, &s->health_interval_ms, e);
+	if (strcmp(key, "health_timeout_ms") == 0)
+		return parse_ms(key, v, 1, &s->health_timeout_ms, e);
+	if (strcmp(key, "health_start_period_ms") == 0)
+		return parse_ms(key, v, 0, &s->health_start_period_ms, e);
+	if (strcmp(key, "health_retries") == 0) {
+		long long n = 0;
+
+		if (parse_ms(key, v, 1, &n, e) < 0)
+			return -1;
+		s->health_retries = n > 1000000 ? 1000000 : (int)n;
+		return 0;
+	}
+	if (strcmp(key, "exec_pid") == 0)
+		return parse_pid(key, v, &s->exec_pid, e);
+	if (strcmp(key, "exec_pid_start") == 0) {
+		char *end;
+
+		errno = 0;
+		s->exec_pid_start = strtoull(v, &end, 10);
+		if (errno || end == v || *end || v[0] == '-' || s->exec_pid_start == 0)
+			return fail(e, EXIT_SETUP, "spec: %s must be a start time in clock ticks, not \"%s\"", key, v);
+		return 0;
+	}
 	if (strcmp(key, "tty_rows") == 0) {
 		*seen_tty_rows = true;
 		return parse_u16(key, v, &s->tty_rows, e);
@@ -221,6 +274,21 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		return parse_u16(key, v, &s->tty_cols, e);
 	}
 	return fail(e, EXIT_SETUP, "unknown spec key: %s", key);
+}
+
+/* An exec joins a container that has its root and mounts already: only the process is described. */
+static int check_exec(const struct spec *s, struct shim_error *e)
+{
+	if (!s->socket || !s->socket[0])
+		return fail(e, EXIT_SETUP, "spec: missing key: socket");
+	if (s->args.n == 0 || !s->args.v[0][0])
+		return fail(e, EXIT_SETUP, "spec: missing key: arg");
+	if (s->rootfs || s->lower.n || s->upper || s->work || s->binds || s->masks.n || s->readonly_paths.n ||
+	    s->hostname[0])
+		return fail(e, EXIT_SETUP, "spec: exec_pid excludes the keys that build a container's root");
+	if (s->cwd[0] != '/')
+		return fail(e, EXIT_SETUP, "spec: cwd must be an absolute path, not \"%s\"", s->cwd);
+	return 0;
 }
 
 static int check_required(const struct spec *s, struct shim_error *e)
@@ -252,7 +320,8 @@ int spec_load(const char *file, struct spec *s, struct shim_error *e)
 	size_t len = 0;
 	bool rows = false, cols = false;
 
-	*s = (struct spec){ .file = file, .new_netns = true };
+	/* docker's health check defaults. */
+	*s = (struct spec){ .file = file, .new_netns = true, .health_interval_ms = 30000, .health_timeout_ms = 30000, .health_retries = 3 };
 	if (read_all(file, &data, &len, e) < 0)
 		return -1;
 	if (len > 0 && data[len - 1] != '\0')
@@ -275,5 +344,5 @@ int spec_load(const char *file, struct spec *s, struct shim_error *e)
 	if (!s->hostname)
 		s->hostname = "";
 	s->has_tty_size = rows && cols;
-	return check_required(s, e);
+	return s->exec_pid ? check_exec(s, e) : check_required(s, e);
 }

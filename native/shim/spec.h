@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A list of strings, kept NULL-terminated so that argv and envp can be handed to execve as they are. */
 struct strv {
@@ -54,6 +55,16 @@ struct spec {
 	unsigned short tty_cols;
 	unsigned long long log_max_size; /* 0: the log is not rotated */
 	unsigned log_max_files;
+	/* The health check (health.h): argv empty when there is none; times in ms. */
+	struct strv health_cmd;
+	const char *health_file;
+	long long health_interval_ms;
+	long long health_timeout_ms;
+	long long health_start_period_ms;
+	int health_retries;
+	/* Exec mode (> 0): join the namespaces and cgroups of this running container process instead of making new ones. */
+	pid_t exec_pid;
+	unsigned long long exec_pid_start; /* its start time in /proc/PID/stat; 0: not checked */
 };
 
 struct shim_error;

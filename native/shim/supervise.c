@@ -8,6 +8,7 @@
 #include "error.h"
 #include "exit_cmd.h"
 #include "fdpass.h"
+#include "health.h"
 #include "jsonlog.h"
 #include "spawn.h"
 #include "spec.h"
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +54,7 @@ struct supervisor {
 	struct buf stdin_pending;
 	bool stdin_close_wanted;
 	bool start_sent;
+	pid_t checker; /* the health checker, once the container runs */
 	enum exec_outcome exec;
 	char exec_error[1100];
 	bool exited;
@@ -168,6 +171,8 @@ static void on_start(void *ctx, struct attach_client *cl)
 		/* If the child is already gone the send fails; its exit is handled through SIGCHLD. */
 		if (container_start(sv->c) < 0)
 			diag("send START to container process: %s", strerror(errno));
+		else if ((sv->checker = health_start(sv->spec, sv->c->pid)) < 0)
+			diag("health checker: fork: %s", strerror(errno));
 	}
 	answer_starters(sv);
 }
@@ -406,7 +411,24 @@ static void run_loop(struct supervisor *sv)
 	free(sl.client);
 }
 
-/* After EXIT: give every client the chance to read what is queued for it, then hang up. */
+/* Reads and drops what a client still sends after EXIT; false once it has hung up. */
+static bool drain_client(struct attach_client *cl)
+{
+	char sink[4096];
+	ssize_t n;
+
+	do
+		n = recv(cl->fd, sink, sizeof(sink), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+/*
+ * After EXIT: give every client the chance to read what is queued for it, then end our side
+ * and wait for the client to end its own. Closing first would make a client's late write (a
+ * STDIN_CLOSE in flight) fail with EPIPE, and a client that tears its socket down on a write
+ * error (Node's net.Socket) loses the output and EXIT still unread in its receive queue.
+ */
 static void flush_clients(struct attach_server *srv)
 {
 	long long until = now_ms() + FLUSH_MS;
@@ -414,20 +436,33 @@ static void flush_clients(struct attach_server *srv)
 
 	for (;;) {
 		sl.n = 0;
-		for (struct attach_client *cl = srv->clients; cl; cl = cl->next)
-			if (!cl->dead && buf_len(&cl->out))
+		for (struct attach_client *cl = srv->clients; cl; cl = cl->next) {
+			if (cl->dead)
+				continue;
+			if (buf_len(&cl->out)) {
 				add_slot(&sl, cl->fd, POLLOUT, SLOT_CLIENT, cl);
+				continue;
+			}
+			shutdown(cl->fd, SHUT_WR);
+			add_slot(&sl, cl->fd, POLLIN, SLOT_CLIENT, cl);
+		}
 		long long left = until - now_ms();
 
 		if (sl.n == 0 || left <= 0)
 			break;
 		if (poll(sl.fds, sl.n, (int)left) < 0 && errno != EINTR)
 			break;
-		for (size_t i = 0; i < sl.n; i++)
-			if (sl.fds[i].revents & POLLOUT)
-				attach_flush(sl.client[i]);
-			else if (sl.fds[i].revents & (POLLHUP | POLLERR))
-				attach_drop(sl.client[i]);
+		for (size_t i = 0; i < sl.n; i++) {
+			struct attach_client *cl = sl.client[i];
+			short rev = sl.fds[i].revents;
+
+			if (rev & POLLOUT)
+				attach_flush(cl);
+			else if ((rev & POLLIN) && !drain_client(cl))
+				attach_drop(cl);
+			else if (rev & (POLLHUP | POLLERR))
+				attach_drop(cl);
+		}
 	}
 	free(sl.fds);
 	free(sl.kind);
@@ -453,6 +488,11 @@ static void finish(struct supervisor *sv)
 	close_fd(&sv->c->in);
 	close_fd(&sv->c->sync);
 	jsonlog_close(sv->log);
+	/* Checks end with the container; the last health state stays in its file for the engine. */
+	if (sv->checker > 0) {
+		kill(sv->checker, SIGKILL);
+		waitpid(sv->checker, NULL, 0);
+	}
 	if (sv->exec == EXEC_FAILED) {
 		/* The record keeps the message; the code is the exit code already. */
 		error = strchr(sv->exec_error, ' ');

@@ -13,7 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int take_slave(int slave, int ptn, uid_t uid, struct shim_error *e)
+static int take_slave(int slave, int ptn, uid_t uid, bool console, struct shim_error *e)
 {
 	char path[32];
 
@@ -21,7 +21,7 @@ static int take_slave(int slave, int ptn, uid_t uid, struct shim_error *e)
 	/* The group stays tty (gid=5 from the devpts options): only the owner changes. */
 	if (fchown(slave, uid, (gid_t)-1) < 0)
 		return fail_errno(e, "fchown", path);
-	if (mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+	if (console && mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return fail_errno(e, "bind mount on /dev/console", path);
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return fail_errno(e, "ioctl TIOCSCTTY", path);
@@ -31,7 +31,7 @@ static int take_slave(int slave, int ptn, uid_t uid, struct shim_error *e)
 	return 0;
 }
 
-int tty_setup(int sync_fd, uid_t uid, struct shim_error *e)
+int tty_setup(int sync_fd, uid_t uid, bool console, struct shim_error *e)
 {
 	int unlock = 0, ptn, slave, rc;
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -55,7 +55,7 @@ int tty_setup(int sync_fd, uid_t uid, struct shim_error *e)
 		fail_errno(e, "send pty master", NULL);
 	close(master);
 	if (rc == 0)
-		rc = take_slave(slave, ptn, uid, e);
+		rc = take_slave(slave, ptn, uid, console, e);
 	close(slave);
 	return rc;
 }

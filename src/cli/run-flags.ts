@@ -204,7 +204,7 @@ function healthcheckOptions(parsed: ParsedCreateFlags): CreateOptions['healthche
 }
 
 /** docker's order: every --env-file in turn, then -e, so -e overrides a file. */
-function environment(files: readonly string[], args: readonly string[], hostEnv: HostEnv): string[] {
+export function environment(files: readonly string[], args: readonly string[], hostEnv: HostEnv): string[] {
   const fromFiles = files.flatMap((file) => {
     try {
       return parseEnvFile(file, hostEnv);

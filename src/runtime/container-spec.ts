@@ -5,6 +5,7 @@
 import type { ContainerRecord } from '../container/record.js';
 import { logRotation } from '../container/log-options.js';
 import { jsonLogPath } from '../container/log-files.js';
+import { shimHealthCheck } from '../container/health.js';
 import { MASKED_PATHS, READONLY_PATHS, type BindMount, type ShimSpec } from './shim-spec.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -82,5 +83,9 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     exitFile: at('exit.json'),
     socket: files.socket,
     exitCommand: files.exitCommand,
+    ...(() => {
+      const health = shimHealthCheck(rec.Config.Healthcheck, files.dir);
+      return health ? { health } : {};
+    })(),
   };
 }

@@ -4,6 +4,7 @@
  * handed down as plain data.
  */
 import { InvalidArgumentError } from '../errors.js';
+import type { ShimHealthCheck } from '../container/health.js';
 
 export interface BindMount {
   source: string;
@@ -44,6 +45,8 @@ export interface ShimSpec {
   pidFile?: string;
   socket: string;
   exitCommand: string[];
+  /** The health check the shim runs while the container does (native/shim/health.c). */
+  health?: ShimHealthCheck;
 }
 
 /** docker's masked and read-only paths for a container that is not privileged. */
@@ -54,7 +57,7 @@ export const MASKED_PATHS = [
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-function record(key: string, value: string): string {
+export function specRecord(key: string, value: string): string {
   if (value.includes('\0')) throw new InvalidArgumentError(`${key} must not contain a NUL byte`);
   return `${key}=${value}\0`;
 }
@@ -66,10 +69,10 @@ function bool(b: boolean): string {
 export function encodeShimSpec(s: ShimSpec): Buffer {
   const out: string[] = [];
   const one = (k: string, v: string): void => {
-    out.push(record(k, v));
+    out.push(specRecord(k, v));
   };
   const many = (k: string, vs: readonly string[]): void => {
-    for (const v of vs) out.push(record(k, v));
+    for (const v of vs) out.push(specRecord(k, v));
   };
   one('id', s.id);
   one('rootfs', s.rootfs);
@@ -111,5 +114,13 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
   if (s.pidFile) one('pid_file', s.pidFile);
   one('socket', s.socket);
   many('exit_cmd', s.exitCommand);
+  if (s.health) {
+    many('health_cmd', s.health.cmd);
+    one('health_interval_ms', String(s.health.intervalMs));
+    one('health_timeout_ms', String(s.health.timeoutMs));
+    one('health_start_period_ms', String(s.health.startPeriodMs));
+    one('health_retries', String(s.health.retries));
+    one('health_file', s.health.file);
+  }
   return Buffer.from(out.join(''), 'utf8');
 }

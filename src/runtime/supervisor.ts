@@ -16,7 +16,12 @@ export interface ShimStarted {
 
 /** Writes the spec next to the container's other files and starts its shim. */
 export async function startShim(specFile: string, spec: ShimSpec): Promise<ShimStarted> {
-  writeFileSync(specFile, encodeShimSpec(spec), { mode: 0o600 });
+  return startShimWith(specFile, encodeShimSpec(spec));
+}
+
+/** Starts a shim on an already encoded spec (a container's, or an exec's). */
+export async function startShimWith(specFile: string, encoded: Buffer): Promise<ShimStarted> {
+  writeFileSync(specFile, encoded, { mode: 0o600 });
   let report: string;
   try {
     report = await addon().spawnDetached([nativeExecutable('berth-shim'), specFile]);

@@ -19,7 +19,10 @@ describe('detach keys', () => {
   it("reads docker's key names", () => {
     expect([...parseDetachKeys('ctrl-p,ctrl-q')]).toEqual([16, 17]);
     expect([...parseDetachKeys('a,ctrl-@,ctrl-[')]).toEqual([97, 0, 27]);
+    expect([...parseDetachKeys('ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_')]).toEqual([0, 27, 28, 29, 30, 31]);
+    expect([...parseDetachKeys('ctrl-A')]).toEqual([1]);
     expect(() => parseDetachKeys('ctrl-1')).toThrow('Invalid detach keys (ctrl-1) provided');
+    expect(() => parseDetachKeys('ab')).toThrow('Invalid detach keys (ab) provided');
   });
 
   it('passes other input through and detaches on the sequence, even split across chunks', async () => {

@@ -31,6 +31,7 @@ import {
 } from './lifecycle.js';
 import { logsCommand } from './logs.js';
 import { containerFsCommands } from './container-fs.js';
+import { execCommand, execFlags } from './exec.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -216,6 +217,15 @@ export const COMMANDS: readonly Command[] = [
     maxArgs: 1,
     run: (ctx, p) =>
       attachCommand(ctx, p.positionals[0]!, { noStdin: p.values['no-stdin'], detachKeys: p.values['detach-keys'], sigProxy: p.values['sig-proxy'] }),
+  }),
+  command({
+    names: ['exec', 'container exec'],
+    usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+    description: 'Execute a command in a running container',
+    flags: execFlags,
+    interspersed: false,
+    minArgs: 2,
+    run: (ctx, p) => execCommand(ctx, p),
   }),
   command({
     names: ['ps', 'container ls', 'container ps', 'container list'],

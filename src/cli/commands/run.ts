@@ -61,7 +61,8 @@ export async function attachTerminal(
   handle.stdout.pipe(stdout, { end: false });
   handle.stderr.pipe(stderr, { end: false });
   const restore: Array<() => void> = [];
-  if (opts.tty && stdin.isTTY) {
+  // As docker's client: the terminal goes raw only when its input goes to the container.
+  if (opts.tty && opts.stdin && stdin.isTTY) {
     stdin.setRawMode(true);
     restore.push(() => stdin.setRawMode(false));
   }
