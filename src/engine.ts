@@ -745,8 +745,14 @@ export class Engine {
   async startAttached(ref: string, opts: { stdin: boolean }): Promise<RunHandle> {
     const rec = await this.inspect(ref);
     const s = (await this.start(rec.Id, { stdout: true, stderr: true, stdin: opts.stdin, cleanup: true }))!;
+    // This client told the supervisor it cleans up after the exit itself.
+    return this.runHandle(rec.Id, s, async () => (await this.cleanupAfterExit(rec.Id)) ?? (await this.containers.load(rec.Id))?.State);
+  }
+
+  /** A RunHandle over an attach session; finish gives the container's final state once it exited. */
+  private runHandle(id: string, s: AttachSession, finish: () => Promise<ContainerRecord['State'] | undefined>): RunHandle {
     return {
-      id: rec.Id,
+      id,
       stdout: s.stdout,
       stderr: s.stderr,
       stdin: s.stdin,
@@ -754,8 +760,7 @@ export class Engine {
       detach: () => s.close(),
       wait: async () => {
         const { exitCode } = await s.exited;
-        const state = (await this.cleanupAfterExit(rec.Id)) ?? (await this.containers.load(rec.Id))?.State;
-        return { exitCode, oomKilled: state?.OOMKilled ?? false };
+        return { exitCode, oomKilled: (await finish())?.OOMKilled ?? false };
       },
     };
   }
@@ -779,18 +784,7 @@ export class Engine {
       if (err instanceof UnavailableError) refuse(await this.inspect(rec.Id));
       throw err;
     }
-    return {
-      id: rec.Id,
-      stdout: s.stdout,
-      stderr: s.stderr,
-      stdin: s.stdin,
-      resize: (rows, cols) => s.resize(rows, cols),
-      detach: () => s.close(),
-      wait: async () => {
-        const { exitCode } = await s.exited;
-        return { exitCode, oomKilled: (await this.containers.load(rec.Id))?.State.OOMKilled ?? false };
-      },
-    };
+    return this.runHandle(rec.Id, s, async () => (await this.containers.load(rec.Id))?.State);
   }
 
   /** `docker container inspect`: the container as docker shows it; `size` adds SizeRw and SizeRootFs. */

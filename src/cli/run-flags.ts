@@ -26,15 +26,8 @@ export function parseLabelArg(arg: string): [string, string] {
   return [key, eq < 0 ? '' : arg.slice(eq + 1)];
 }
 
-export const createFlags = defineFlags([
-  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
-  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
-  {
-    long: 'rm',
-    type: 'bool',
-    description: 'Automatically remove the container and its associated anonymous volumes when it exits',
-  },
-  { long: 'name', type: 'string', description: 'Assign a name to the container' },
+/** -e and --env-file, as run, create and exec take them. */
+export const ENV_FLAGS = defineFlags([
   {
     long: 'env',
     short: 'e',
@@ -44,6 +37,18 @@ export const createFlags = defineFlags([
     validate: (v: string) => void parseEnvArg(v, {}),
   },
   { long: 'env-file', type: 'stringArray', valueName: 'list', description: 'Read in a file of environment variables' },
+] as const);
+
+export const createFlags = defineFlags([
+  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  {
+    long: 'rm',
+    type: 'bool',
+    description: 'Automatically remove the container and its associated anonymous volumes when it exits',
+  },
+  { long: 'name', type: 'string', description: 'Assign a name to the container' },
+  ...ENV_FLAGS,
   { long: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
   { long: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { long: 'hostname', short: 'h', type: 'string', description: 'Container host name' },

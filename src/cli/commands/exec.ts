@@ -5,8 +5,7 @@
  */
 import { defineFlags, type ParseResult } from '../flags.js';
 import type { CommandContext } from '../context.js';
-import { environment } from '../run-flags.js';
-import { parseEnvArg } from '../units.js';
+import { ENV_FLAGS, environment } from '../run-flags.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.js';
 import { attachTerminal } from './run.js';
 import type { RunHandle } from '../../engine.js';
@@ -16,15 +15,7 @@ import { BerthError } from '../../errors.js';
 export const execFlags = defineFlags([
   { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
   { long: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
-  {
-    long: 'env',
-    short: 'e',
-    type: 'stringArray',
-    valueName: 'list',
-    description: 'Set environment variables',
-    validate: (v: string) => void parseEnvArg(v, {}),
-  },
-  { long: 'env-file', type: 'stringArray', valueName: 'list', description: 'Read in a file of environment variables' },
+  ...ENV_FLAGS,
   { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
   { long: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
   { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
