@@ -1163,7 +1163,9 @@ export class Engine {
       const now = await this.containers.load(rec.Id);
       if (!now) return;
       const fresh = await this.reconcileLocked(now);
-      if (fresh?.Runtime.cgroup) await this.cgroups().remove(fresh.Runtime.cgroup as CgroupHandle);
+      // Without a handle in the record, a start killed after making the cgroup may have left one where create puts it.
+      const handle = (fresh?.Runtime.cgroup as CgroupHandle | null | undefined) ?? this.cgroups().handleFor(now.Id, now.HostConfig.CgroupParent || this.defaultCgroupParent);
+      await this.cgroups().remove(handle);
       await this.containers.remove(rec.Id);
     });
     return rec.Id;

@@ -20,6 +20,13 @@ export abstract class BaseCgroupManager implements CgroupManager {
 
   abstract update(handle: CgroupHandle, limits: Limits): Promise<void>;
 
+  /** The handle of the container's cgroup at paths, whether or not it exists. */
+  abstract handleAt(paths: CgroupPaths): CgroupHandle;
+
+  handleFor(containerId: string, cgroupParent?: string): CgroupHandle {
+    return this.handleAt(this.resolvePaths(containerId, cgroupParent));
+  }
+
   create(containerId: string, options: CgroupCreateOptions): Promise<CgroupHandle> {
     const { parent, ...limits } = options;
     return this.createAt(this.resolvePaths(containerId, parent), limits);

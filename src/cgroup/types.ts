@@ -66,6 +66,8 @@ export interface CgroupManager {
    * by a crash is replaced; one that still has processes is a ConflictError.
    */
   create(containerId: string, options: CgroupCreateOptions): Promise<CgroupHandle>;
+  /** The handle of the container's cgroup where create puts it, whether or not it exists (for cleanup after a crash). */
+  handleFor(containerId: string, cgroupParent?: string): CgroupHandle;
   /** The cgroup.procs files the container's first process is written into. */
   procsFiles(handle: CgroupHandle): string[];
   /** The files the container's first process is put into its cgroup through (see handle.ts joinFiles). */

@@ -3,6 +3,7 @@
  * On this project's hosts v1 is the one that holds memory, cpu and pids (the cgroup2
  * mount beside it holds only hugetlb).
  */
+import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { hasCgroupFile, hostCgroupFs, readCgroupFile, writeCgroupFile, type CgroupFs } from './fs.js';
 import { CPU_PERIOD_US, normalizeLimits, requiredControllers, type CgroupLimits } from './limits.js';
@@ -137,6 +138,15 @@ export class CgroupV1Manager extends BaseCgroupManager {
       await writeCgroupFile(this.fs, pids.dir, 'pids.max', String(limits.pidsMax));
     }
 
+  }
+
+  handleAt(paths: CgroupPaths): CgroupHandle {
+    const handle: CgroupV1Handle = { version: 1, dirs: {} };
+    for (const h of this.hierarchies) {
+      const rel = paths[h.key];
+      if (rel !== undefined) handle.dirs[h.key] = path.posix.join(h.mountpoint, rel);
+    }
+    return handle;
   }
 
   async update(handle: CgroupHandle, limits: Limits): Promise<void> {

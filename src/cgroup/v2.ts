@@ -120,6 +120,10 @@ export class CgroupV2Manager extends BaseCgroupManager {
     }
   }
 
+  handleAt(paths: CgroupPaths): CgroupHandle {
+    return { version: 2, dir: path.posix.join(this.layout.mountpoint, paths[''] ?? '') };
+  }
+
   async update(handle: CgroupHandle, limits: Limits): Promise<void> {
     if (handle.version !== 2) throw new InvalidArgumentError('a cgroup v1 handle given to the cgroup v2 manager');
     const normal = normalizeLimits(limits);

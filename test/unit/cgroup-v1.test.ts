@@ -142,6 +142,14 @@ describe('CgroupV1Manager', () => {
     expect(await file('pids', 'pids.max')).toBe('max');
   });
 
+  it('names where a container cgroup goes without creating it, for cleanup after a crash', async () => {
+    const h = await create({}, 'custom');
+    expect(manager.handleFor(ID, 'custom')).toEqual(h);
+    await removeCgroup(manager.handleFor(ID, 'custom'), host.fs);
+    expect(await exists(dirOf(h, 'memory'))).toBe(false);
+    await removeCgroup(manager.handleFor(ID), host.fs);
+  });
+
   it('freezes and thaws through freezer.state', async () => {
     const h = await create();
     await manager.setFrozen(h, true);
