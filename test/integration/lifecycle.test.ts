@@ -120,6 +120,12 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     await sleep(400);
     expect(counter()).toBe(frozenAt);
     expect(t.cli(['pause', 'counter']).stderr).toMatch(/is already paused/);
+    // Nothing joins a frozen container, and no one attaches to it.
+    const exec = t.cli(['exec', 'counter', 'true']);
+    expect(exec.code).toBe(1);
+    expect(exec.stderr).toMatch(/is paused, unpause the container before exec/);
+    expect(t.cli(['attach', 'counter']).stderr).toMatch(/You cannot attach to a paused container, unpause it first/);
+    expect(t.cli(['ps', '--format', '{{.Status}}', '-f', 'name=counter']).stdout).toMatch(/^Up .* \(Paused\)\n$/);
     expect(t.cli(['unpause', 'counter'])).toMatchObject({ code: 0, stdout: 'counter\n' });
     await eventually('the counter to move', () => (counter() !== frozenAt ? true : undefined));
     expect((await inspect('counter')).State).toMatchObject({ Status: 'running', Paused: false });
