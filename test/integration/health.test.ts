@@ -45,6 +45,10 @@ describe.skipIf(skipIntegration('health checks'))('health checks', () => {
     expect(sick.FailingStreak).toBeGreaterThanOrEqual(2);
     expect(sick.Log.length).toBeLessThanOrEqual(5);
     expect(sick.Log.at(-1)!.ExitCode).toBe(1);
+    // ps shows it, and filters by it, as docker's does.
+    expect(t.cli(['ps', '--format', '{{.Status}}', '-f', 'name=checked']).stdout).toMatch(/^Up .* \(unhealthy\)\n$/);
+    expect(t.cli(['ps', '-q', '-f', 'health=unhealthy']).stdout.trim()).toBe(t.cli(['ps', '-q', '-f', 'name=checked']).stdout.trim());
+    expect(t.cli(['inspect', '-f', '{{.State.Health.Status}}', 'checked']).stdout).toBe('unhealthy\n');
     expect(Date.parse(sick.Log.at(-1)!.End)).toBeGreaterThanOrEqual(Date.parse(sick.Log.at(-1)!.Start));
     expect(t.cli(['rm', '-f', 'checked']).code).toBe(0);
   });
