@@ -156,7 +156,7 @@ async function* drain(cursor: Cursor, o: LogReadOptions): AsyncGenerator<LogEntr
 }
 
 export async function* readJsonLog(dir: string, id: string, o: LogReadOptions): AsyncGenerator<LogEntry[]> {
-  const files = await openLogs(dir, id);
+  const files = await settledLogs(dir, id);
   const closing = new Set(files.map((f) => f.handle));
   let watcher: FSWatcher | undefined;
   const waker = new Waker();
@@ -217,11 +217,28 @@ export async function* readJsonLog(dir: string, id: string, o: LogReadOptions): 
 }
 
 /**
+ * The log files as openLogs gives them, but from a moment when no rotation was under way: the
+ * shim renames a whole chain (.1 → .2, …, current → .1), and a listing taken in the middle of
+ * it can miss a file or see one twice, which would make a follower skip or repeat a file.
+ */
+async function settledLogs(dir: string, id: string): Promise<OpenLog[]> {
+  for (let attempt = 0; ; attempt++) {
+    const files = await openLogs(dir, id);
+    const names = jsonLogFiles(dir, id);
+    const inodes = await Promise.all(names.map((n) => stat(n).then((st) => st.ino, () => -1)));
+    const settled = inodes.length === files.length && inodes.every((ino, i) => ino === files[i]!.ino);
+    if (settled || attempt >= 50) return files;
+    await Promise.all(files.map((f) => f.handle.close()));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/**
  * The file that follows the one with inode `after`; when that one is gone, the oldest there is
  * (the shim drops only the oldest file, or with max-file=1 the only one). The others are closed.
  */
 async function successor(dir: string, id: string, after: number | undefined, closing: Set<FileHandle>): Promise<OpenLog | undefined> {
-  const files = await openLogs(dir, id);
+  const files = await settledLogs(dir, id);
   const at = after === undefined ? -1 : files.findIndex((f) => f.ino === after);
   const chosen = files[at + 1];
   for (const f of files) {

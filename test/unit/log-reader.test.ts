@@ -2,6 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { repoRoot } from '../helpers/env.js';
 import { readJsonLog, type LogReadOptions } from '../../src/container/log-reader.js';
 
 const ID = 'c'.repeat(64);
@@ -113,4 +115,21 @@ describe('readJsonLog', () => {
     abort.abort();
     expect(await collect({ follow: { exitFile: path.join(dir, 'exit.json'), running: async () => true, signal: abort.signal } })).toHaveLength(6);
   });
+
+  it('follows a writer that rotates fast without skipping or repeating a file', async () => {
+    // Each round races a separate writer process; a listing taken mid-rotation used to make the
+    // follower skip a file or start over from the oldest one.
+    const writer = path.join(repoRoot, 'test', 'fixtures', 'rotating-log-writer.mjs');
+    for (let round = 0; round < 8; round++) {
+      const sub = mkdtempSync(path.join(dir, 'r-'));
+      const child = spawn(process.execPath, [writer, sub, ID, '400', '1024', '100'], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      const got: string[] = [];
+      for await (const batch of readJsonLog(sub, ID, { follow: { exitFile: path.join(sub, 'exit.json'), running: async () => true } })) {
+        for (const e of batch) got.push(e.data.toString().trimEnd());
+      }
+      await exited;
+      expect(got).toEqual(Array.from({ length: 400 }, (_, i) => `line-${i + 1}`));
+    }
+  }, 60_000);
 });
