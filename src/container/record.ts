@@ -3,6 +3,7 @@
  * CLI and the API can show it as it is, plus berth's own runtime facts.
  */
 import { z } from 'zod';
+import { mountOption, mountPoint } from '../volume/mount-types.js';
 
 export const containerStatus = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 export type ContainerStatus = z.infer<typeof containerStatus>;
@@ -84,7 +85,18 @@ export const containerRecordSchema = z.object({
     ConsoleSize: z.tuple([z.number(), z.number()]).optional(),
     RestartPolicy: restartPolicy.default({ Name: 'no', MaximumRetryCount: 0 }),
     LogConfig: logConfig.default({ Type: 'json-file', Config: {} }),
+    /** `-v` entries as given (docker's Binds); null: none. */
+    Binds: z.array(z.string()).nullable().default(null),
+    /** `--mount` entries. */
+    Mounts: z.array(mountOption).default([]),
+    /** `--tmpfs` targets and their options. */
+    Tmpfs: z.record(z.string()).default({}),
+    ReadonlyRootfs: z.boolean().default(false),
+    /** `--volumes-from` entries as given; null: none. */
+    VolumesFrom: z.array(z.string()).nullable().default(null),
   }),
+  /** The mounts made at create (volumes, binds, tmpfs), as docker's inspect shows them. */
+  Mounts: z.array(mountPoint).default([]),
   State: z.object({
     Status: containerStatus,
     Running: z.boolean(),
