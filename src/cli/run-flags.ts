@@ -104,11 +104,11 @@ export const createFlags = defineFlags([
   { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { long: 'stop-signal', type: 'string', description: 'Signal to stop the container' },
   { long: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
-  { long: 'volume', short: 'v', type: 'stringArray', valueName: 'list', description: 'Bind mount a volume (NAME:/path[:ro], /host/path:/path[:ro], or /path for an anonymous volume)', validate: (v: string) => void parseBindArg(v) },
-  { long: 'mount', type: 'stringArray', valueName: 'mount', description: 'Attach a filesystem mount to the container (type=volume|bind|tmpfs,source=,target=,readonly,tmpfs-size=,tmpfs-mode=,volume-nocopy)', validate: (v: string) => void parseMountArg(v) },
-  { long: 'tmpfs', type: 'stringArray', valueName: 'list', description: 'Mount a tmpfs directory (/path[:size=64m,mode=1777,…])', validate: (v: string) => void parseTmpfsArg(v) },
+  { long: 'volume', short: 'v', type: 'stringArray', valueName: 'list', description: 'Bind mount a volume', validate: (v: string) => void parseBindArg(v) },
+  { long: 'mount', type: 'stringArray', valueName: 'mount', description: 'Attach a filesystem mount to the container', validate: (v: string) => void parseMountArg(v) },
+  { long: 'tmpfs', type: 'stringArray', valueName: 'list', description: 'Mount a tmpfs directory', validate: (v: string) => void parseTmpfsArg(v) },
   { long: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
-  { long: 'volumes-from', type: 'stringArray', valueName: 'list', description: 'Mount volumes from the specified container(s) (CONTAINER[:ro|rw])' },
+  { long: 'volumes-from', type: 'stringArray', valueName: 'list', description: 'Mount volumes from the specified container(s)' },
   // docker's help flag is hidden: -h belongs to --hostname here.
   { long: 'help', type: 'bool', hidden: true, description: 'Print usage' },
 ]);
