@@ -9,7 +9,8 @@ import { packageRoot, packageVersion } from './package-root.js';
 import { treeSize } from './util/tree-size.js';
 import { VolumeManager, type VolumeCreateOptions, type VolumeFilters } from './volume/manager.js';
 import type { VolumeInspect } from './volume/record.js';
-import { MountResolver, parseVolumesFrom } from './volume/container-mounts.js';
+import { MountResolver, parseVolumesFrom, type MountRequest } from './volume/container-mounts.js';
+import type { MountPoint } from './volume/mount-types.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
 import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
@@ -487,13 +488,13 @@ export class Engine {
           `Conflict. The container name "/${name}" is already in use by container "${holder.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }
-      const volumesFrom = [];
+      const volumesFrom: MountRequest['volumesFrom'][number][] = [];
       for (const spec of o.volumesFrom) {
         const { ref, mode } = parseVolumesFrom(spec);
         volumesFrom.push({ rec: await this.containers.resolve(ref), mode });
       }
       const mountResolver = new MountResolver(this.volumes.store, this.layers.lowerDirs(layers));
-      let mounts;
+      let mounts: MountPoint[];
       try {
         mounts = await mountResolver.resolve({ binds: o.binds, mounts: o.mounts, tmpfs: o.tmpfs, volumesFrom, imageVolumes: Object.keys(ic.Volumes ?? {}) });
       } catch (err) {

@@ -78,9 +78,10 @@ export class VolumeStore {
     return this.locked(async () => {
       const existing = this.load(name);
       if (existing) return existing;
-      // The volume dir is private to root, as docker's; _data is what containers see.
+      // The volume dir is private to root, as docker's; _data is what containers see. Both may
+      // be left by a creation that died before its record was written: that one is taken over.
       mkdirSync(path.join(this.dir, name), { recursive: true, mode: 0o700 });
-      mkdirSync(this.mountpoint(name), { mode: 0o755 });
+      mkdirSync(this.mountpoint(name), { recursive: true, mode: 0o755 });
       const rec: VolumeRecord = { Name: name, CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: labels };
       await writeFileAtomic(path.join(this.dir, name, RECORD), JSON.stringify(rec), 0o600);
       return rec;

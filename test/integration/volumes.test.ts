@@ -174,7 +174,19 @@ describe.skipIf(skipIntegration('volumes'))('volumes', () => {
         { Type: 'bind', Source: host, Destination: '/h', Mode: '', RW: true, Propagation: 'rprivate' },
       ]),
     );
+    expect(ok(['ps', '-a', '-q', '--no-trunc', '-f', 'volume=shown'])).toBe(`${id}\n`);
+    expect(ok(['ps', '-a', '-q', '--no-trunc', '-f', 'volume=/h'])).toBe(`${id}\n`);
+    expect(ok(['ps', '-a', '-q', '-f', 'volume=nothing-here'])).toBe('');
+    expect(ok(['ps', '-a', '--format', '{{.Mounts}} {{.LocalVolumes}}', '-f', `id=${id}`])).toMatch(/^shown,.* 2\n$/);
     ok(['rm', '-v', id]);
+  });
+
+  it('prints docker-shaped help for the volume commands', () => {
+    const help = ok(['volume', 'ls', '--help']);
+    expect(help).toMatch(/^Usage: {2}berth volume ls \[OPTIONS\]\n/);
+    expect(help).toMatch(/-q, --quiet +Only display volume names/);
+    expect(ok(['--help'])).toMatch(/volume prune +Remove unused local volumes/);
+    expect(ok(['run', '--help'])).toMatch(/-v, --volume list +Bind mount a volume/);
   });
 
   it('lists, filters and formats volumes, and counts them in system df', () => {
