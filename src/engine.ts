@@ -9,7 +9,7 @@ import { packageRoot, packageVersion } from './package-root.js';
 import { treeSize } from './util/tree-size.js';
 import { VolumeManager, type VolumeCreateOptions, type VolumeFilters } from './volume/manager.js';
 import type { VolumeInspect } from './volume/record.js';
-import { MountResolver, parseVolumesFrom, type MountRequest } from './volume/container-mounts.js';
+import { MountResolver, configVolumes, parseVolumesFrom, type MountRequest } from './volume/container-mounts.js';
 import type { MountPoint } from './volume/mount-types.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
@@ -522,6 +522,7 @@ export class Engine {
           StopSignal: o.stopSignal ?? ic.StopSignal ?? '',
           StopTimeout: o.stopTimeout ?? null,
           ...healthcheckFor(o.healthcheck, ic.Healthcheck),
+          Volumes: configVolumes(ic.Volumes, o.binds),
         },
         HostConfig: {
           Memory: o.memory,

@@ -133,7 +133,7 @@ function config(rec: ContainerRecord) {
     Cmd: c.Cmd,
     ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
     Image: c.Image,
-    Volumes: null,
+    Volumes: c.Volumes,
     WorkingDir: c.WorkingDir,
     Entrypoint: c.Entrypoint,
     OnBuild: null,

@@ -70,6 +70,8 @@ export const containerRecordSchema = z.object({
     StopTimeout: z.number().int().nullable().default(null),
     /** The health check (image HEALTHCHECK overridden by --health-*); durations in ns as docker's. */
     Healthcheck: healthConfig.optional(),
+    /** docker's Config.Volumes: the image's VOLUMEs and the `-v /path` anonymous volumes. */
+    Volumes: z.record(z.object({}).strict()).nullable().default(null),
   }),
   HostConfig: z.object({
     Memory: z.number(),

@@ -145,3 +145,9 @@ export function containerBinds(rec: ContainerRecord): Array<{ source: string; de
     .sort((a, b) => depth(a.Destination) - depth(b.Destination))
     .map((m) => ({ source: m.Source, destination: m.Destination, readonly: !m.RW }));
 }
+
+/** docker's Config.Volumes: the image's VOLUMEs and every `-v /path`; null when there are none. */
+export function configVolumes(image: Readonly<Record<string, unknown>> | null | undefined, binds: readonly string[]): Record<string, Record<string, never>> | null {
+  const targets = [...Object.keys(image ?? {}), ...binds.filter((b) => !b.includes(':')).map(cleanTarget)];
+  return targets.length > 0 ? Object.fromEntries(targets.map((t) => [t, {}])) : null;
+}

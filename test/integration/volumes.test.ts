@@ -168,6 +168,7 @@ describe.skipIf(skipIntegration('volumes'))('volumes', () => {
     expect(hc['Binds']).toEqual(['shown:/s:ro', `${host}:/h`]);
     expect(hc['Tmpfs']).toEqual({ '/t': 'size=1m' });
     expect(hc['ReadonlyRootfs']).toBe(true);
+    expect((info['Config'] as Record<string, unknown>)['Volumes']).toEqual({ '/data': {} });
     expect(info['Mounts']).toEqual(
       expect.arrayContaining([
         { Type: 'volume', Name: 'shown', Source: path.join(t.root, 'volumes', 'shown', '_data'), Destination: '/s', Driver: 'local', Mode: 'ro', RW: false, Propagation: '' },
