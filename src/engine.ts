@@ -3,10 +3,14 @@
  * It wires the image store, layer store, cgroups and supervisor together.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { packageRoot, packageVersion } from './package-root.js';
+import { treeSize } from './util/tree-size.js';
+import { VolumeManager, type VolumeCreateOptions, type VolumeFilters } from './volume/manager.js';
+import type { VolumeInspect } from './volume/record.js';
+import { MountResolver, configVolumes, parseVolumesFrom, type MountRequest } from './volume/container-mounts.js';
+import type { MountPoint } from './volume/mount-types.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
 import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
@@ -96,22 +100,7 @@ export interface UsageLine {
 export interface DiskUsage {
   images: UsageLine;
   containers: UsageLine;
-}
-
-/** Bytes of regular files below dir (not following symlinks); 0 when it does not exist. */
-async function treeSize(dir: string): Promise<number> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir, { recursive: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const e of entries) {
-    const st = await lstat(path.join(dir, e)).catch(() => undefined);
-    if (st?.isFile()) total += st.size;
-  }
-  return total;
+  volumes: UsageLine;
 }
 
 export interface RunHandle {
@@ -160,6 +149,8 @@ export class Engine {
   readonly images: ImageStore;
   readonly layers: LayerStore;
   private readonly containers: ContainerStore;
+  /** Named and anonymous volumes (`volume` commands). */
+  readonly volumes: VolumeManager;
   private readonly defaultCgroupParent: string | undefined;
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
@@ -175,6 +166,7 @@ export class Engine {
     this.layers = new LayerStore(root);
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
+    this.volumes = new VolumeManager(root, this.containers);
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
     this.insecureRegistries = opts.insecureRegistries;
     this.registryAuth = opts.registryAuth;
@@ -318,6 +310,7 @@ export class Engine {
         size: containerSize,
         reclaimable: containerReclaimable,
       },
+      volumes: await this.volumes.usage(),
     };
   }
 
@@ -433,6 +426,32 @@ export class Engine {
     });
   }
 
+  // ---- volumes ------------------------------------------------------------
+
+  /** `docker volume create`: an existing name is returned as it is. */
+  async createVolume(opts: VolumeCreateOptions = {}): Promise<VolumeInspect> {
+    return this.volumes.create(opts);
+  }
+
+  /** `docker volume ls`: filters dangling=, name=, label=, driver=. */
+  async listVolumes(filters: VolumeFilters = {}): Promise<VolumeInspect[]> {
+    return this.volumes.list(filters);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInspect> {
+    return this.volumes.inspect(name);
+  }
+
+  /** `docker volume rm`: refused while any container uses it. */
+  async removeVolume(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.volumes.remove(name, opts);
+  }
+
+  /** `docker volume prune`: unused anonymous volumes (all unused ones with all). */
+  async pruneVolumes(opts: { all?: boolean; filters?: VolumeFilters } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+    return this.volumes.prune(opts);
+  }
+
   // ---- containers ---------------------------------------------------------
 
   async create(options: CreateOptions, hooks: CreateHooks = {}): Promise<ContainerRecord> {
@@ -469,6 +488,19 @@ export class Engine {
           `Conflict. The container name "/${name}" is already in use by container "${holder.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }
+      const volumesFrom: MountRequest['volumesFrom'][number][] = [];
+      for (const spec of o.volumesFrom) {
+        const { ref, mode } = parseVolumesFrom(spec);
+        volumesFrom.push({ rec: await this.containers.resolve(ref), mode });
+      }
+      const mountResolver = new MountResolver(this.volumes.store, this.layers.lowerDirs(layers));
+      let mounts: MountPoint[];
+      try {
+        mounts = await mountResolver.resolve({ binds: o.binds, mounts: o.mounts, tmpfs: o.tmpfs, volumesFrom, imageVolumes: Object.keys(ic.Volumes ?? {}) });
+      } catch (err) {
+        for (const v of mountResolver.madeAnonymous) await this.volumes.store.remove(v);
+        throw err;
+      }
       const rec: ContainerRecord = {
         Id: id,
         Name: `/${name}`,
@@ -490,6 +522,7 @@ export class Engine {
           StopSignal: o.stopSignal ?? ic.StopSignal ?? '',
           StopTimeout: o.stopTimeout ?? null,
           ...healthcheckFor(o.healthcheck, ic.Healthcheck),
+          Volumes: configVolumes(ic.Volumes, o.binds),
         },
         HostConfig: {
           Memory: o.memory,
@@ -505,7 +538,13 @@ export class Engine {
           ...(o.consoleSize ? { ConsoleSize: o.consoleSize } : {}),
           RestartPolicy: o.restartPolicy,
           LogConfig: o.logConfig,
+          Binds: o.binds.length > 0 ? o.binds : null,
+          Mounts: o.mounts,
+          Tmpfs: o.tmpfs,
+          ReadonlyRootfs: o.readonlyRootfs,
+          VolumesFrom: o.volumesFrom.length > 0 ? o.volumesFrom : null,
         },
+        Mounts: mounts,
         State: {
           Status: 'created',
           Running: false,
@@ -532,6 +571,7 @@ export class Engine {
         await this.containers.save(rec);
       } catch (err) {
         await this.containers.remove(id);
+        for (const v of mountResolver.madeAnonymous) await this.volumes.store.remove(v);
         throw err;
       }
       this.logger.debug({ container: id }, 'created');
@@ -706,8 +746,10 @@ export class Engine {
       await cgroups.remove(handle).catch(() => undefined);
       if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
         rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false, ExitCode: err.exitCode, Error: err.message };
-        if (rec.HostConfig.AutoRemove) await this.containers.remove(rec.Id);
-        else await this.containers.save(rec);
+        if (rec.HostConfig.AutoRemove) {
+          await this.containers.remove(rec.Id);
+          await this.volumes.removeAnonymous(rec);
+        } else await this.containers.save(rec);
       } else {
         rec.State = { ...rec.State, Error: errorMessage(err) };
         await this.containers.save(rec).catch(() => undefined);
@@ -1131,7 +1173,8 @@ export class Engine {
     });
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<string> {
+  /** `docker rm`; volumes: its anonymous volumes go too (`rm -v`), named ones stay. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     let rec: ContainerRecord;
     try {
       rec = await this.inspect(ref);
@@ -1167,6 +1210,7 @@ export class Engine {
       const handle = (fresh?.Runtime.cgroup as CgroupHandle | null | undefined) ?? this.cgroups().handleFor(now.Id, now.HostConfig.CgroupParent || this.defaultCgroupParent);
       await this.cgroups().remove(handle);
       await this.containers.remove(rec.Id);
+      if (opts.volumes) await this.volumes.removeAnonymous(now);
     });
     return rec.Id;
   }
@@ -1235,6 +1279,7 @@ export class Engine {
     rec.Runtime = { ...rec.Runtime, shim: null, process: null, cgroup: null };
     if (rec.HostConfig.AutoRemove) {
       await this.containers.remove(rec.Id);
+      await this.volumes.removeAnonymous(rec);
       return undefined;
     }
     // A supervisor that died (fallback) is no exit the policy answers: the next boot does.

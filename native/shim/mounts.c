@@ -162,6 +162,21 @@ static int bind_one(int rootfd, const struct bind_mount *b, struct shim_error *e
 	return 0;
 }
 
+static int tmpfs_one(int rootfd, const struct tmpfs_mount *t, struct shim_error *e)
+{
+	char target[32];
+	int fd = root_mkdirs(rootfd, t->dst, 0755);
+	int rc;
+
+	if (fd < 0)
+		return fail_errno(e, "create tmpfs destination", t->dst);
+	rc = mount("tmpfs", fd_path(fd, target), "tmpfs", t->flags, t->data[0] ? t->data : NULL);
+	close(fd);
+	if (rc < 0)
+		return fail_errno(e, "mount tmpfs on", t->dst);
+	return 0;
+}
+
 int mounts_build_rootfs(const struct spec *s, struct shim_error *e)
 {
 	int rootfd, rc = -1;
@@ -179,6 +194,9 @@ int mounts_build_rootfs(const struct spec *s, struct shim_error *e)
 		goto out;
 	for (size_t i = 0; i < s->nbinds; i++)
 		if (bind_one(rootfd, &s->binds[i], e) < 0)
+			goto out;
+	for (size_t i = 0; i < s->ntmpfs; i++)
+		if (tmpfs_one(rootfd, &s->tmpfs[i], e) < 0)
 			goto out;
 	rc = 0;
 out:

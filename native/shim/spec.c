@@ -151,6 +151,32 @@ static int parse_bind(struct spec *s, char *v, struct shim_error *e)
 	return 0;
 }
 
+static int parse_tmpfs(struct spec *s, char *v, struct shim_error *e)
+{
+	char *flags = strchr(v, '\t');
+	char *data = flags ? strchr(flags + 1, '\t') : NULL;
+	char *end;
+	unsigned long n;
+	struct tmpfs_mount *t;
+
+	if (!data)
+		return fail(e, EXIT_SETUP, "spec: tmpfs must be DST<tab>FLAGS<tab>DATA: %s", v);
+	*flags++ = '\0';
+	*data++ = '\0';
+	if (v[0] != '/')
+		return fail(e, EXIT_SETUP, "spec: tmpfs path must be absolute: %s", v);
+	errno = 0;
+	n = strtoul(flags, &end, 10);
+	if (errno || end == flags || *end)
+		return fail(e, EXIT_SETUP, "spec: tmpfs flags must be a decimal number, not \"%s\"", flags);
+	t = realloc(s->tmpfs, (s->ntmpfs + 1) * sizeof(*t));
+	if (!t)
+		abort();
+	s->tmpfs = t;
+	s->tmpfs[s->ntmpfs++] = (struct tmpfs_mount){ .dst = v, .flags = n, .data = data };
+	return 0;
+}
+
 static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_rows, bool *seen_tty_cols,
 		      struct shim_error *e)
 {
@@ -230,6 +256,8 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 	}
 	if (strcmp(key, "bind") == 0)
 		return parse_bind(s, v, e);
+	if (strcmp(key, "tmpfs") == 0)
+		return parse_tmpfs(s, v, e);
 	if (strcmp(key, "log_max_size") == 0)
 		return parse_positive(key, v, ULLONG_MAX, &s->log_max_size, e);
 	if (strcmp(key, "log_max_files") == 0) {
@@ -283,7 +311,7 @@ static int check_exec(const struct spec *s, struct shim_error *e)
 		return fail(e, EXIT_SETUP, "spec: missing key: socket");
 	if (s->args.n == 0 || !s->args.v[0][0])
 		return fail(e, EXIT_SETUP, "spec: missing key: arg");
-	if (s->rootfs || s->lower.n || s->upper || s->work || s->binds || s->masks.n || s->readonly_paths.n ||
+	if (s->rootfs || s->lower.n || s->upper || s->work || s->binds || s->tmpfs || s->masks.n || s->readonly_paths.n ||
 	    s->hostname[0])
 		return fail(e, EXIT_SETUP, "spec: exec_pid excludes the keys that build a container's root");
 	if (s->cwd[0] != '/')

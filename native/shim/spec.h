@@ -19,6 +19,12 @@ struct bind_mount {
 	bool readonly;
 };
 
+struct tmpfs_mount {
+	const char *dst;
+	unsigned long flags; /* mount(2) MS_* flags */
+	const char *data;    /* size=…,mode=…; may be empty */
+};
+
 /* Optional paths (log, exit_file, pid_file) are NULL when absent: that output is skipped. */
 struct spec {
 	const char *file;
@@ -43,6 +49,8 @@ struct spec {
 	struct strv exit_cmd;
 	struct bind_mount *binds;
 	size_t nbinds;
+	struct tmpfs_mount *tmpfs;
+	size_t ntmpfs;
 	uint64_t caps;
 	bool readonly_rootfs;
 	bool no_new_privs;

@@ -64,8 +64,9 @@ export function containerRow(rec: ContainerRecord, o: RowOptions) {
       .sort()
       .map((k) => `${k}=${labels[k]}`)
       .join(','),
-    LocalVolumes: '0',
-    Mounts: '',
+    LocalVolumes: String(rec.Mounts.filter((m) => m.Driver === 'local').length),
+    // docker lists mounts by name (binds have none), each cut to 15 characters unless --no-trunc.
+    Mounts: rec.Mounts.map((m) => (o.noTrunc ? (m.Name ?? '') : ellipsis(m.Name ?? '', 15))).join(','),
     Names: rec.Name.replace(/^\//, ''),
     Networks: rec.HostConfig.NetworkMode === 'default' ? 'bridge' : rec.HostConfig.NetworkMode,
     Ports: '',

@@ -47,7 +47,8 @@ function commandHelp(c: Command, name: string): string {
   return renderCommandHelp(
     {
       path: `berth ${name}`,
-      usage: c.usage.slice(c.usage.indexOf(' ') + 1),
+      // The usage line starts with the command's own name, one word (`ps`) or two (`volume ls`).
+      usage: c.usage.slice(c.usage.startsWith(`${c.names[0]!} `) ? c.names[0]!.length + 1 : c.usage.indexOf(' ') + 1),
       description: c.description,
       aliases: c.names.length > 1 ? c.names.map((n) => `berth ${n}`) : [],
       flags: c.flags,

@@ -5,6 +5,7 @@
 import { createOptionsSchema, type CreateOptions } from '../container/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FlagError, defineFlags, invalidArgument, type FlagSpec, type FlagValues } from './flags.js';
+import { parseBindArg, parseMountArg, parseTmpfsArg } from '../volume/mount-args.js';
 import { parseBytes, parseCpus, parseDuration, parseEnvArg, parseEnvFile, parseRestartPolicy, type HostEnv } from './units.js';
 
 type NetworkMode = NonNullable<CreateOptions['networkMode']>;
@@ -103,6 +104,11 @@ export const createFlags = defineFlags([
   { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { long: 'stop-signal', type: 'string', description: 'Signal to stop the container' },
   { long: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { long: 'volume', short: 'v', type: 'stringArray', valueName: 'list', description: 'Bind mount a volume', validate: (v: string) => void parseBindArg(v) },
+  { long: 'mount', type: 'stringArray', valueName: 'mount', description: 'Attach a filesystem mount to the container', validate: (v: string) => void parseMountArg(v) },
+  { long: 'tmpfs', type: 'stringArray', valueName: 'list', description: 'Mount a tmpfs directory', validate: (v: string) => void parseTmpfsArg(v) },
+  { long: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
+  { long: 'volumes-from', type: 'stringArray', valueName: 'list', description: 'Mount volumes from the specified container(s)' },
   // docker's help flag is hidden: -h belongs to --hostname here.
   { long: 'help', type: 'bool', hidden: true, description: 'Print usage' },
 ]);
@@ -170,6 +176,11 @@ export function toCreateOptions(
   if (healthcheck) options.healthcheck = healthcheck;
   if (v['stop-signal'] !== '') options.stopSignal = v['stop-signal'];
   if (parsed.changed.has('stop-timeout')) options.stopTimeout = v['stop-timeout'];
+  if (v.volume.length > 0) options.binds = v.volume;
+  if (v.mount.length > 0) options.mounts = v.mount.map(parseMountArg);
+  if (v.tmpfs.length > 0) options.tmpfs = Object.fromEntries(v.tmpfs.map(parseTmpfsArg));
+  if (v['read-only']) options.readonlyRootfs = true;
+  if (v['volumes-from'].length > 0) options.volumesFrom = v['volumes-from'];
   if (v.network !== '') {
     const network = v.network;
     if (!isNetworkMode(network)) throw invalidArgument(spec('network'), network, UNSUPPORTED_NETWORK);

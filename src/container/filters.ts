@@ -1,7 +1,7 @@
 /**
  * docker's `ps` filters, evaluated over container records so the CLI and the API share
  * them: status, name, id, label, ancestor, exited, before, since, health, network (and
- * volume, publish, expose, is-task, isolation, which nothing in berth matches yet). Values of one
+ * volume, publish, expose, is-task, isolation; nothing in berth matches publish and expose yet). Values of one
  * filter OR together (label values AND, as docker's MatchKVList), different filters AND.
  */
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -98,10 +98,12 @@ export async function containerFilter(filters: ContainerFilters, records: readon
   }
   if (has('health')) checks.push((r) => values('health').includes(healthOf(r)));
   if (has('network')) checks.push((r) => values('network').includes(r.HostConfig.NetworkMode));
-  // berth has no swarm tasks, no isolation but the default, and no volumes or ports yet.
+  // A volume's name or any mount's destination, as docker's.
+  if (has('volume')) checks.push((r) => r.Mounts.some((m) => values('volume').some((v) => m.Name === v || m.Destination === v)));
+  // berth has no swarm tasks, no isolation but the default, and no ports yet.
   if (has('is-task')) checks.push(() => values('is-task').includes('false'));
   if (has('isolation')) checks.push(() => values('isolation').includes('default'));
-  for (const k of ['volume', 'publish', 'expose']) if (has(k)) checks.push(() => false);
+  for (const k of ['publish', 'expose']) if (has(k)) checks.push(() => false);
   if (has('before')) {
     const limits = values('before').map(findRecord);
     checks.push((r) => limits.some((l) => r.Created < l.Created));

@@ -45,7 +45,7 @@ function state(rec: ContainerRecord) {
 function hostConfig(rec: ContainerRecord) {
   const h = rec.HostConfig;
   return {
-    Binds: null,
+    Binds: h.Binds,
     ContainerIDFile: '',
     LogConfig: { Type: h.LogConfig.Type, Config: sortedMap(h.LogConfig.Config) },
     NetworkMode: h.NetworkMode,
@@ -53,7 +53,7 @@ function hostConfig(rec: ContainerRecord) {
     RestartPolicy: h.RestartPolicy,
     AutoRemove: h.AutoRemove,
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: h.VolumesFrom,
     CapAdd: emptyToNull(h.CapAdd),
     CapDrop: emptyToNull(h.CapDrop),
     CgroupnsMode: 'host',
@@ -69,7 +69,7 @@ function hostConfig(rec: ContainerRecord) {
     PidMode: '',
     Privileged: h.Privileged,
     PublishAllPorts: false,
-    ReadonlyRootfs: false,
+    ReadonlyRootfs: h.ReadonlyRootfs,
     SecurityOpt: null,
     UTSMode: '',
     UsernsMode: '',
@@ -108,6 +108,9 @@ function hostConfig(rec: ContainerRecord) {
     CpuCount: 0,
     CpuPercent: 0,
     IOMaximumIOps: 0,
+    // omitempty in docker's HostConfig.
+    ...(h.Mounts.length > 0 ? { Mounts: h.Mounts.map(({ NoCopy, ...m }) => (NoCopy ? { ...m, VolumeOptions: { NoCopy } } : m)) } : {}),
+    ...(Object.keys(h.Tmpfs).length > 0 ? { Tmpfs: h.Tmpfs } : {}),
     IOMaximumBandwidth: 0,
     MaskedPaths: h.Privileged ? null : [...MASKED_PATHS],
     ReadonlyPaths: h.Privileged ? null : [...READONLY_PATHS],
@@ -130,7 +133,7 @@ function config(rec: ContainerRecord) {
     Cmd: c.Cmd,
     ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
     Image: c.Image,
-    Volumes: null,
+    Volumes: c.Volumes,
     WorkingDir: c.WorkingDir,
     Entrypoint: c.Entrypoint,
     OnBuild: null,
@@ -196,7 +199,7 @@ export function containerInspectView(rec: ContainerRecord, facts: InspectFacts) 
       Name: 'overlay2',
     },
     ...(facts.size ?? {}),
-    Mounts: [],
+    Mounts: rec.Mounts.map(({ Options: _tmpfsOptions, ...m }) => m),
     Config: config(rec),
     NetworkSettings: networkSettings(),
   };

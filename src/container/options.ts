@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { healthConfig, logConfig, restartPolicy } from './record.js';
+import { mountOption } from '../volume/mount-types.js';
 
 const name = z
   .string()
@@ -57,6 +58,16 @@ export const createOptionsSchema = z
     stopSignal: z.string().optional(),
     /** Seconds `stop` waits before SIGKILL. */
     stopTimeout: z.number().int().optional(),
+    /** `-v` entries: `NAME:/path[:ro|rw]`, `/host:/path[:ro|rw]`, `/path` (docker's HostConfig.Binds). */
+    binds: z.array(z.string()).default([]),
+    /** `--mount` entries (docker's HostConfig.Mounts). */
+    mounts: z.array(mountOption).default([]),
+    /** `--tmpfs`: target → options (`size=64m,mode=1777`). */
+    tmpfs: z.record(z.string()).default({}),
+    /** The root filesystem read-only; volumes, binds and tmpfs stay as they are. */
+    readonlyRootfs: z.boolean().default(false),
+    /** `C[:ro|rw]`: every volume and bind of container C. */
+    volumesFrom: z.array(z.string()).default([]),
   })
   .strict();
 

@@ -3,6 +3,7 @@
  * CLI and the API can show it as it is, plus berth's own runtime facts.
  */
 import { z } from 'zod';
+import { mountOption, mountPoint } from '../volume/mount-types.js';
 
 export const containerStatus = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 export type ContainerStatus = z.infer<typeof containerStatus>;
@@ -69,6 +70,8 @@ export const containerRecordSchema = z.object({
     StopTimeout: z.number().int().nullable().default(null),
     /** The health check (image HEALTHCHECK overridden by --health-*); durations in ns as docker's. */
     Healthcheck: healthConfig.optional(),
+    /** docker's Config.Volumes: the image's VOLUMEs and the `-v /path` anonymous volumes. */
+    Volumes: z.record(z.object({}).strict()).nullable().default(null),
   }),
   HostConfig: z.object({
     Memory: z.number(),
@@ -84,7 +87,18 @@ export const containerRecordSchema = z.object({
     ConsoleSize: z.tuple([z.number(), z.number()]).optional(),
     RestartPolicy: restartPolicy.default({ Name: 'no', MaximumRetryCount: 0 }),
     LogConfig: logConfig.default({ Type: 'json-file', Config: {} }),
+    /** `-v` entries as given (docker's Binds); null: none. */
+    Binds: z.array(z.string()).nullable().default(null),
+    /** `--mount` entries. */
+    Mounts: z.array(mountOption).default([]),
+    /** `--tmpfs` targets and their options. */
+    Tmpfs: z.record(z.string()).default({}),
+    ReadonlyRootfs: z.boolean().default(false),
+    /** `--volumes-from` entries as given; null: none. */
+    VolumesFrom: z.array(z.string()).nullable().default(null),
   }),
+  /** The mounts made at create (volumes, binds, tmpfs), as docker's inspect shows them. */
+  Mounts: z.array(mountPoint).default([]),
   State: z.object({
     Status: containerStatus,
     Running: z.boolean(),

@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../container/record.js';
 import { logRotation } from '../container/log-options.js';
 import { jsonLogPath } from '../container/log-files.js';
 import { shimHealthCheck } from '../container/health.js';
+import { containerBinds, containerTmpfs } from '../volume/container-mounts.js';
 import { MASKED_PATHS, READONLY_PATHS, type BindMount, type ShimSpec } from './shim-spec.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -61,7 +62,7 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     lowerDirs: files.lowerDirs,
     upperDir: at('upper'),
     workDir: at('work'),
-    readonlyRootfs: false,
+    readonlyRootfs: rec.HostConfig.ReadonlyRootfs,
     hostname: rec.Config.Hostname,
     args: [rec.Path, ...rec.Args],
     env: processEnv(rec),
@@ -72,7 +73,8 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
     maskedPaths: privileged ? [] : MASKED_PATHS,
     readonlyPaths: privileged ? [] : READONLY_PATHS,
-    binds: files.etcBinds,
+    binds: [...files.etcBinds, ...containerBinds(rec)],
+    tmpfs: containerTmpfs(rec),
     sysfsReadWrite: privileged,
     cgroupProcs: files.cgroup.procs,
     cgroupTasks: files.cgroup.tasks,

@@ -30,6 +30,8 @@ export interface ShimSpec {
   maskedPaths: string[];
   readonlyPaths: string[];
   binds: BindMount[];
+  /** tmpfs mounts made after the binds (PROTOCOL.md `tmpfs`). */
+  tmpfs?: Array<{ destination: string; flags: number; data: string }>;
   sysfsReadWrite: boolean;
   cgroupProcs: string[];
   cgroupTasks: string[];
@@ -95,6 +97,10 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
       throw new InvalidArgumentError(`mount paths must not contain a tab: ${b.source}`);
     }
     one('bind', `${b.source}\t${b.destination}\t${b.readonly ? 'ro' : 'rw'}`);
+  }
+  for (const t of s.tmpfs ?? []) {
+    if (t.destination.includes('\t') || t.data.includes('\t')) throw new InvalidArgumentError(`mount paths must not contain a tab: ${t.destination}`);
+    one('tmpfs', `${t.destination}\t${t.flags}\t${t.data}`);
   }
   one('sysfs_rw', bool(s.sysfsReadWrite));
   many('cgroup_procs', s.cgroupProcs);

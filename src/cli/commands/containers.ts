@@ -6,9 +6,9 @@ import { parseSignal } from '../../runtime/signals.js';
 import { eachContainer } from './lifecycle.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.js';
 
-export function rmCommand(ctx: CommandContext, refs: string[], force: boolean): Promise<number> {
+export function rmCommand(ctx: CommandContext, refs: string[], force: boolean, volumes = false): Promise<number> {
   return eachContainer(ctx, refs, async (ref) => {
-    await ctx.engine.remove(ref, { force });
+    await ctx.engine.remove(ref, { force, volumes });
     return ref;
   });
 }

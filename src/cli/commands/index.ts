@@ -32,6 +32,7 @@ import {
 import { logsCommand } from './logs.js';
 import { containerFsCommands } from './container-fs.js';
 import { execCommand, execFlags } from './exec.js';
+import { volumeCommands } from './volume.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -73,6 +74,7 @@ const imageInspectFlags = defineFlags([inspectFlags[0]] as const);
 
 const rmFlags = defineFlags([
   { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+  { long: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
 ] as const);
 
 const killFlags = defineFlags([
@@ -251,7 +253,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Remove one or more containers',
     flags: rmFlags,
     minArgs: 1,
-    run: (ctx, p) => rmCommand(ctx, p.positionals, p.values.force),
+    run: (ctx, p) => rmCommand(ctx, p.positionals, p.values.force, p.values.volumes),
   }),
   command({
     names: ['kill', 'container kill'],
@@ -487,6 +489,7 @@ export const COMMANDS: readonly Command[] = [
     run: (ctx, p) => loadCommand(ctx, { input: p.values.input, quiet: p.values.quiet }),
   }),
   ...containerFsCommands,
+  ...volumeCommands,
   command({
     names: ['login'],
     usage: 'login [OPTIONS] [SERVER]',

@@ -10,13 +10,13 @@ function reclaimable(line: UsageLine): string {
 
 export async function systemDfCommand(ctx: CommandContext): Promise<number> {
   const usage = await ctx.engine.diskUsage();
-  // Volumes and the build cache come with their own features; until then there are none.
+  // The build cache comes with its own feature; until then there is none.
   const none: UsageLine = { total: 0, active: 0, size: 0, reclaimable: 0 };
   const rows = (
     [
       ['Images', usage.images],
       ['Containers', usage.containers],
-      ['Local Volumes', none],
+      ['Local Volumes', usage.volumes],
       ['Build Cache', none],
     ] as const
   ).map(([type, l]) => [type, String(l.total), String(l.active), humanSize(l.size), reclaimable(l)]);
