@@ -3,6 +3,7 @@
  * and images built from busybox-static.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { Engine } from '../../src/engine.js';
@@ -91,4 +92,24 @@ export function importBusybox(t: TestRoot): string {
   const r = t.cli(['import', '--change', 'CMD ["sh"]', tar, 'busybox:test']);
   if (r.code !== 0) throw new Error(`berth import failed: ${r.stderr}`);
   return 'busybox:test';
+}
+
+/**
+ * A test root with busybox imported, made before a suite's tests and removed (containers and
+ * all) after them. Call at the top of a describe; the returned function gives the root once
+ * beforeAll has run.
+ */
+export function busyboxSuite(): () => { t: TestRoot; img: string } {
+  let made: { t: TestRoot; img: string } | undefined;
+  beforeAll(() => {
+    const t = makeTestRoot();
+    made = { t, img: importBusybox(t) };
+  });
+  afterAll(async () => {
+    await made?.t.cleanup();
+  });
+  return () => {
+    if (!made) throw new Error('busyboxSuite: the suite has not started');
+    return made;
+  };
 }

@@ -2,21 +2,17 @@
  * HEALTHCHECK without a daemon: the container's supervisor runs the check in the container
  * and the engine shows State.Health on inspect.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { busyboxSuite, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
 import type { HealthState } from '../../src/container/record.js';
 
 describe.skipIf(skipIntegration('health checks'))('health checks', () => {
+  const suite = busyboxSuite();
   let t: TestRoot;
   let img: string;
-
   beforeAll(() => {
-    t = makeTestRoot();
-    img = importBusybox(t);
-  });
-  afterAll(async () => {
-    await t.cleanup();
+    ({ t, img } = suite());
   });
 
   /** Inspects through the CLI until the health state matches (the checks run on their own clock). */

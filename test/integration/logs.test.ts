@@ -1,24 +1,20 @@
 /**
  * `berth logs` and json-file rotation with real containers, through the CLI binary and the Engine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { busyboxSuite, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z $/;
 
 describe.skipIf(skipIntegration('berth logs'))('berth logs', () => {
+  const suite = busyboxSuite();
   let t: TestRoot;
   let img: string;
-
   beforeAll(() => {
-    t = makeTestRoot();
-    img = importBusybox(t);
-  });
-  afterAll(async () => {
-    await t.cleanup();
+    ({ t, img } = suite());
   });
 
   /** Starts a detached container and returns its id. */

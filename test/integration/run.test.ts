@@ -1,25 +1,21 @@
 /**
  * `berth run` through the CLI binary: real containers, real namespaces and cgroups.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
+import { busyboxSuite, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
 
 const DEFAULT_CAPS = 0x00000000a80425fbn;
 
 describe.skipIf(skipIntegration('berth run'))('berth run', () => {
+  const suite = busyboxSuite();
   let t: TestRoot;
   let img: string;
-
   beforeAll(() => {
-    t = makeTestRoot();
-    img = importBusybox(t);
-  });
-  afterAll(async () => {
-    await t.cleanup();
+    ({ t, img } = suite());
   });
 
   const run = (args: string[], input?: string) => t.cli(['run', '--rm', ...args], { input });
