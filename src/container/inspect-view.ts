@@ -27,7 +27,8 @@ function state(rec: ContainerRecord) {
   const s = rec.State;
   return {
     Status: s.Status,
-    Running: s.Running,
+    // docker counts a container waiting out its restart delay as running; berth's record does not.
+    Running: s.Running || s.Restarting,
     Paused: s.Paused,
     Restarting: s.Restarting,
     OOMKilled: s.OOMKilled,

@@ -236,6 +236,13 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
   it('an always container keeps coming back until it is stopped', async () => {
     runD(['--name', 'phoenix', '--restart', 'always', img, 'sh', '-c', 'sleep 0.2; exit 0']);
     await eventually('a restart', async () => ((await inspect('phoenix')).RestartCount >= 2 ? true : undefined));
+    // Between runs it waits out its delay: docker's inspect calls that running and restarting.
+    const shown = await eventually('the restarting state', () => {
+      const r = t.cli(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Restarting}}', 'phoenix']).stdout.trim();
+      return r.startsWith('restarting') ? r : undefined;
+    });
+    expect(shown).toBe('restarting true true');
+    expect(t.cli(['ps', '-a', '--format', '{{.Status}}', '-f', 'name=phoenix']).stdout).toMatch(/^(Restarting \(0\) .* ago|Up .*)\n$/);
     expect(t.cli(['ps']).stdout).toMatch(/phoenix/);
     expect(t.cli(['stop', 'phoenix']).code).toBe(0);
     const stopped = await inspect('phoenix');
