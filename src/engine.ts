@@ -9,7 +9,7 @@ import { packageRoot, packageVersion } from './package-root.js';
 import { treeSize } from './util/tree-size.js';
 import { VolumeManager, type VolumeCreateOptions, type VolumeFilters } from './volume/manager.js';
 import type { VolumeInspect } from './volume/record.js';
-import { MountResolver, configVolumes, parseVolumesFrom, type MountRequest } from './volume/container-mounts.js';
+import { MountResolver, configVolumes, parseVolumesFrom, recreateBindSources, type MountRequest } from './volume/container-mounts.js';
 import type { MountPoint } from './volume/mount-types.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
@@ -702,6 +702,7 @@ export class Engine {
       privileged: rec.HostConfig.Privileged,
     });
     try {
+      recreateBindSources(rec);
       const etcBinds = await etcFiles(dir, rec);
       const capabilities = await this.capabilitiesFor(rec);
       const spec = buildShimSpec(rec, {

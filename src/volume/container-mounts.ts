@@ -127,6 +127,14 @@ export class MountResolver {
   }
 }
 
+/** docker's -v makes a missing host directory at every start, not only at create (a --mount bind does not). */
+export function recreateBindSources(rec: ContainerRecord): void {
+  for (const spec of rec.HostConfig.Binds ?? []) {
+    const b = parseBindArg(spec);
+    if (b.kind === 'bind') mkdirSync(b.source, { recursive: true, mode: 0o755 });
+  }
+}
+
 /** The tmpfs mounts of a container for its supervisor: `--mount type=tmpfs` and `--tmpfs`. */
 export function containerTmpfs(rec: ContainerRecord): Array<{ destination: string; flags: number; data: string }> {
   const out = rec.Mounts.filter((m) => m.Type === 'tmpfs').map((m) => {

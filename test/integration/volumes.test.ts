@@ -3,7 +3,7 @@
  * --volumes-from, copy-up from the image, and the volume commands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { busyboxTar, makeTestRoot, type TestRoot } from '../helpers/berth.js';
@@ -66,6 +66,13 @@ describe.skipIf(skipIntegration('volumes'))('volumes', () => {
     expect(ok(['run', '--rm', '-v', `${host}:/h`, '-v', `${missing}:/m`, img, 'sh', '-c', 'cat /h/in; echo from-container > /h/out; touch /m/x'])).toBe('from-host\n');
     expect(readFileSync(path.join(host, 'out'), 'utf8')).toBe('from-container\n');
     expect(existsSync(path.join(missing, 'x'))).toBe(true);
+    // A -v source removed after create is made again when the container starts, as docker does.
+    const later = path.join(t.root, 'removed-before-start');
+    const id = ok(['create', '-v', `${later}:/m`, img, 'touch', '/m/y']).trim();
+    rmSync(later, { recursive: true });
+    expect(t.cli(['start', '-a', id]).code).toBe(0);
+    expect(existsSync(path.join(later, 'y'))).toBe(true);
+    expect(t.cli(['rm', '-v', id]).code).toBe(0);
     const r = t.cli(['run', '--rm', '--mount', `type=bind,source=${path.join(t.root, 'absent')},target=/x`, img, 'true']);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/bind source path does not exist/);
