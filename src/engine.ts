@@ -117,6 +117,11 @@ export interface RunHandle {
   detach(): void;
 }
 
+/** A container waiting for a restart whose restarter process is gone (kill -9, reboot). */
+function restarterGone(rec: ContainerRecord): boolean {
+  return rec.State.Restarting && !(rec.Runtime.restarter && isAlive(rec.Runtime.restarter));
+}
+
 /** Whether p settles within ms; the timer is cleared either way so it keeps no process alive. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   const ac = new AbortController();
@@ -915,14 +920,14 @@ export class Engine {
    */
   async kill(ref: string, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     const rec = await this.inspect(ref);
-    if (rec.State.Restarting && (signalNumber(signal) === SIGKILL || signalNumber(signal) === signalNumber(this.stopSignal(rec)))) {
-      await this.cancelRestart(rec.Id);
+    const ends = signalNumber(signal) === SIGKILL || signalNumber(signal) === signalNumber(this.stopSignal(rec));
+    if (rec.State.Restarting && ends) {
+      await this.markStoppedByUser(rec.Id);
       return;
     }
     if (!rec.State.Running || !rec.Runtime.process) {
       throw new ConflictError(`Container ${rec.Id} is not running`);
     }
-    const ends = signalNumber(signal) === SIGKILL || signalNumber(signal) === signalNumber(this.stopSignal(rec));
     if (ends) await this.markStoppedByUser(rec.Id);
     if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
     if (ends && rec.State.Paused) await this.thaw(rec);
@@ -932,10 +937,14 @@ export class Engine {
     return rec.Config.StopSignal ? parseSignal(rec.Config.StopSignal) : 'SIGTERM';
   }
 
+  /**
+   * Keeps the restart policy from starting the container again (docker's HasBeenManuallyStopped);
+   * a pending restart ends, and its restarter, finding that, quits.
+   */
   private async markStoppedByUser(id: string): Promise<void> {
     await this.containers.locked(async () => {
       const rec = await this.containers.load(id);
-      if (!rec || rec.Runtime.stoppedByUser) return;
+      if (!rec || (rec.Runtime.stoppedByUser && !rec.State.Restarting)) return;
       rec.Runtime.stoppedByUser = true;
       // It may have exited and be waiting for its restart since the caller looked.
       if (rec.State.Restarting) {
@@ -943,17 +952,6 @@ export class Engine {
         rec.Runtime.restarter = null;
       }
       await this.containers.save(rec, { transient: rec.State.Running });
-    });
-  }
-
-  /** Ends a pending restart: the container stays exited, and its restarter, finding that, quits. */
-  private async cancelRestart(id: string): Promise<void> {
-    await this.containers.locked(async () => {
-      const rec = await this.containers.load(id);
-      if (!rec || !rec.State.Restarting) return;
-      rec.State = { ...rec.State, Status: 'exited', Restarting: false };
-      rec.Runtime = { ...rec.Runtime, stoppedByUser: true, restarter: null };
-      await this.containers.save(rec);
     });
   }
 
@@ -969,7 +967,7 @@ export class Engine {
   async stop(ref: string, opts: { timeout?: number; signal?: NodeJS.Signals | number } = {}): Promise<string> {
     const rec = await this.inspect(ref);
     if (rec.State.Restarting) {
-      await this.cancelRestart(rec.Id);
+      await this.markStoppedByUser(rec.Id);
       return rec.Id;
     }
     if (!rec.State.Running || !rec.Runtime.process) return rec.Id;
@@ -978,10 +976,8 @@ export class Engine {
     const exited = this.waitForExit(rec.Id);
     const signal = opts.signal ?? this.stopSignal(rec);
     try {
-      if (timeout >= 0 || signalNumber(signal) === SIGKILL) {
-        if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
-        if (rec.State.Paused) await this.thaw(rec);
-      }
+      if (isAlive(rec.Runtime.process)) process.kill(rec.Runtime.process.pid, signal);
+      if (rec.State.Paused) await this.thaw(rec);
       // docker: a negative timeout waits for ever.
       if (timeout < 0 || (await settlesWithin(exited, timeout * 1000))) {
         await exited;
@@ -1191,7 +1187,7 @@ export class Engine {
         );
       }
       const restarter = rec.Runtime.restarter;
-      await this.cancelRestart(rec.Id);
+      await this.markStoppedByUser(rec.Id);
       // Ours, checked by start time: it would otherwise sleep out its delay for nothing.
       if (restarter && isAlive(restarter)) process.kill(restarter.pid, 'SIGKILL');
     }
@@ -1312,8 +1308,7 @@ export class Engine {
    * (kill -9, host reboot) is shown exited and what it held is released.
    */
   private async reconcile(rec: ContainerRecord): Promise<ContainerRecord> {
-    const restarterGone = rec.State.Restarting && !(rec.Runtime.restarter && isAlive(rec.Runtime.restarter));
-    if (!restarterGone && (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim)))) return rec;
+    if (!restarterGone(rec) && (!rec.State.Running || (rec.Runtime.shim && isAlive(rec.Runtime.shim)))) return rec;
     const fixed = await this.containers.locked(async () => {
       const now = await this.containers.load(rec.Id);
       return now ? this.reconcileLocked(now) : undefined;
@@ -1323,7 +1318,7 @@ export class Engine {
   }
 
   private async reconcileLocked(rec: ContainerRecord): Promise<ContainerRecord | undefined> {
-    if (rec.State.Restarting && !(rec.Runtime.restarter && isAlive(rec.Runtime.restarter))) {
+    if (restarterGone(rec)) {
       // The process that was to restart it died (kill -9, reboot): it stays exited until started (or booted).
       rec.State = { ...rec.State, Status: 'exited', Restarting: false };
       rec.Runtime.restarter = null;

@@ -83,6 +83,11 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     expect((await inspect('usr1')).State.ExitCode).toBe(42);
     expect((await inspect('usr2')).State.ExitCode).toBe(44);
     expect((await inspect('usr1')).Config.StopSignal).toBe('SIGUSR1');
+    // A negative timeout sends the signal and waits as long as it takes.
+    runD(['--name', 'patient', img, 'sh', '-c', 'trap "exit 45" TERM; while true; do sleep 0.1; done']);
+    await sleep(300);
+    expect(t.cli(['stop', '-t', '-1', 'patient'], { timeout: 20_000 }).code).toBe(0);
+    expect((await inspect('patient')).State.ExitCode).toBe(45);
   });
 
   it('stop of a stopped container succeeds; restart starts it again with a new process', async () => {
