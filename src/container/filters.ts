@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { containerStatus, type ContainerRecord } from './record.js';
+import { matchesLabel } from './labels.js';
 
 /** docker's filters as the API carries them: name → values. */
 export type ContainerFilters = Readonly<Record<string, readonly string[]>>;
@@ -84,11 +85,7 @@ export async function containerFilter(filters: ContainerFilters, records: readon
   }
   if (has('label')) {
     checks.push((r) =>
-      values('label').every((v) => {
-        const eq = v.indexOf('=');
-        const key = eq < 0 ? v : v.slice(0, eq);
-        return Object.prototype.hasOwnProperty.call(r.Config.Labels, key) && (eq < 0 || r.Config.Labels[key] === v.slice(eq + 1));
-      }),
+      values('label').every((v) => matchesLabel(r.Config.Labels, v)),
     );
   }
   if (has('exited')) {

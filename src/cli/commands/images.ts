@@ -9,6 +9,7 @@ import { BerthError, NotFoundError, InvalidArgumentError } from '../../errors.js
 import type { ImageSummary } from '../../image/image-store.js';
 import { goStruct } from '../go-template/index.js';
 import { renderList, type ListFormat } from '../list-format.js';
+import { matchesLabel } from '../../container/labels.js';
 
 export interface ImagesOptions {
   all: boolean;
@@ -63,11 +64,9 @@ function imageFilter(specs: string[], all: ImageSummary[]): (img: ImageSummary, 
       case 'reference':
         checks.push((_img, repo, tag) => repo !== '<none>' && (globMatch(value, repo) || globMatch(value, `${repo}:${tag}`)));
         break;
-      case 'label': {
-        const [k, v] = value.split('=', 2) as [string, string | undefined];
-        checks.push((img) => k in img.Labels && (v === undefined || img.Labels[k] === v));
+      case 'label':
+        checks.push((img) => matchesLabel(img.Labels, value));
         break;
-      }
       case 'before': {
         const t = createdOf(value);
         checks.push((img) => img.Created < t);
