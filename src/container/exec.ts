@@ -157,7 +157,8 @@ export class Execs {
       FailedExitCode: null,
       shim: null,
     };
-    const save = (): void => writeFileAtomicSync(path.join(dir, 'exec.json'), JSON.stringify(record), 0o600, { durability: 'content' });
+    // Not fsynced: exec records do not outlive the container's run (a start clears them), so a power loss takes them anyway.
+    const save = (): void => writeFileAtomicSync(path.join(dir, 'exec.json'), JSON.stringify(record), 0o600, { durability: 'none' });
     const spec = encodeExecSpec({
       containerPid: proc.pid,
       containerStartTime: proc.startTime,
