@@ -59,36 +59,45 @@ export const MASKED_PATHS = [
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-export function specRecord(key: string, value: string): string {
-  if (value.includes('\0')) throw new InvalidArgumentError(`${key} must not contain a NUL byte`);
-  return `${key}=${value}\0`;
-}
+/** Collects spec records in order: a value, a list (the key repeated) or a flag (1/0). */
+export class SpecWriter {
+  private readonly out: string[] = [];
 
-function bool(b: boolean): string {
-  return b ? '1' : '0';
+  one(key: string, value: string): void {
+    if (value.includes('\0')) throw new InvalidArgumentError(`${key} must not contain a NUL byte`);
+    this.out.push(`${key}=${value}\0`);
+  }
+
+  many(key: string, values: readonly string[]): void {
+    for (const v of values) this.one(key, v);
+  }
+
+  flag(key: string, on: boolean): void {
+    this.one(key, on ? '1' : '0');
+  }
+
+  bytes(): Buffer {
+    return Buffer.from(this.out.join(''), 'utf8');
+  }
 }
 
 export function encodeShimSpec(s: ShimSpec): Buffer {
-  const out: string[] = [];
-  const one = (k: string, v: string): void => {
-    out.push(specRecord(k, v));
-  };
-  const many = (k: string, vs: readonly string[]): void => {
-    for (const v of vs) out.push(specRecord(k, v));
-  };
+  const w = new SpecWriter();
+  const one = w.one.bind(w);
+  const many = w.many.bind(w);
   one('id', s.id);
   one('rootfs', s.rootfs);
   many('lower', s.lowerDirs);
   one('upper', s.upperDir);
   one('work', s.workDir);
-  one('readonly_rootfs', bool(s.readonlyRootfs));
+  w.flag('readonly_rootfs', s.readonlyRootfs);
   one('hostname', s.hostname);
   many('arg', s.args);
   many('env', s.env);
   one('cwd', s.cwd);
   one('user', s.user);
   many('cap', s.capabilities);
-  one('no_new_privs', bool(s.noNewPrivileges));
+  w.flag('no_new_privs', s.noNewPrivileges);
   one('netns', s.network);
   many('mask', s.maskedPaths);
   many('readonly', s.readonlyPaths);
@@ -102,15 +111,15 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
     if (t.destination.includes('\t') || t.data.includes('\t')) throw new InvalidArgumentError(`mount paths must not contain a tab: ${t.destination}`);
     one('tmpfs', `${t.destination}\t${t.flags}\t${t.data}`);
   }
-  one('sysfs_rw', bool(s.sysfsReadWrite));
+  w.flag('sysfs_rw', s.sysfsReadWrite);
   many('cgroup_procs', s.cgroupProcs);
   many('cgroup_tasks', s.cgroupTasks);
-  one('tty', bool(s.tty));
+  w.flag('tty', s.tty);
   if (s.consoleSize) {
     one('tty_rows', String(s.consoleSize[0]));
     one('tty_cols', String(s.consoleSize[1]));
   }
-  one('stdin', bool(s.stdin));
+  w.flag('stdin', s.stdin);
   if (s.logFile) one('log', s.logFile);
   if (s.logFile && s.logRotation) {
     one('log_max_size', String(s.logRotation.maxSize));
@@ -128,5 +137,5 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
     one('health_retries', String(s.health.retries));
     one('health_file', s.health.file);
   }
-  return Buffer.from(out.join(''), 'utf8');
+  return w.bytes();
 }
