@@ -38,3 +38,22 @@ export interface NatEndpoint {
   ip: string;
   ports: PublishedPort[];
 }
+
+/** docker's IPAM.Config entry. */
+export interface IpamConfig {
+  Subnet: string;
+  Gateway: string;
+}
+
+/**
+ * What the network store asks of the host for bridge networks (network/bridge-driver.ts
+ * does it through netlink; unit tests pass a fake).
+ */
+export interface BridgeDriver {
+  /** IPv4 CIDRs of every address and route on the host: a new subnet must overlap none. */
+  hostCidrs(): Promise<string[]>;
+  /** Creates the bridge with the gateway address and brings it up; an existing one is kept. */
+  createBridge(bridge: string, gatewayCidr: string): Promise<void>;
+  /** Deletes the bridge; one already gone is fine. */
+  removeBridge(bridge: string): Promise<void>;
+}
