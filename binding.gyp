@@ -9,6 +9,7 @@
         "native/addon/fd_ops.cc",
         "native/addon/fs_ops.cc",
         "native/addon/lock.cc",
+        "native/addon/netlink.cc",
         "native/addon/remove_tree.cc",
         "native/addon/spawn.cc"
       ],

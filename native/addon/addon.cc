@@ -6,6 +6,7 @@
 #include "fd_ops.h"
 #include "fs_ops.h"
 #include "lock.h"
+#include "netlink.h"
 #include "remove_tree.h"
 #include "spawn.h"
 
@@ -39,6 +40,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fsconfigString", Napi::Function::New(env, berth::FsconfigString, "fsconfigString"));
   exports.Set("fsconfigCreate", Napi::Function::New(env, berth::FsconfigCreate, "fsconfigCreate"));
   exports.Set("fsmount", Napi::Function::New(env, berth::Fsmount, "fsmount"));
+  exports.Set("netnsCreate", Napi::Function::New(env, berth::NetnsCreate, "netnsCreate"));
+  exports.Set("netnsRemove", Napi::Function::New(env, berth::NetnsRemove, "netnsRemove"));
+  exports.Set("netlinkOpen", Napi::Function::New(env, berth::NetlinkOpen, "netlinkOpen"));
+  exports.Set("netlinkRequest", Napi::Function::New(env, berth::NetlinkRequest, "netlinkRequest"));
   return exports;
 }
 

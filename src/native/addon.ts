@@ -101,6 +101,25 @@ export interface NativeAddon {
    * fds into it do, so a crash leaves nothing mounted. attrs are MOUNT_ATTR_* bits.
    */
   fsmount(fd: number, attrs: number): number;
+  /**
+   * Creates a network namespace (lo up) and pins it by bind-mounting it onto path, a new empty
+   * file (mode 0444, O_EXCL; its dir must exist). Done on a short-lived thread of its own, so no
+   * Node thread changes namespace. On failure nothing is left behind.
+   */
+  netnsCreate(path: string): void;
+  /** umount2(path, MNT_DETACH) then unlink; a path already gone, or never mounted, is fine. */
+  netnsRemove(path: string): void;
+  /**
+   * A NETLINK_ROUTE socket (SOCK_CLOEXEC, bound) in the netns pinned at netnsPath, or in the
+   * caller's netns for ''. The caller closes the fd (fs.closeSync).
+   */
+  netlinkOpen(netnsPath: string): number;
+  /**
+   * Sends one whole netlink message (nlmsg_len, nlmsg_seq set by the caller) and reads replies
+   * with that seq until NLMSG_DONE (a dump) or the ACK; returns each reply message (header and
+   * body). An error reply throws a NativeError with syscall 'netlink' and the kernel's errno.
+   */
+  netlinkRequest(fd: number, request: Buffer): Buffer[];
   /** The error class the addon throws, injected at load time. */
   setErrorClass(cls: typeof NativeError): void;
 }
