@@ -36,6 +36,7 @@
         "native/shim/dev.c",
         "native/shim/tty.c",
         "native/shim/loopback.c",
+        "native/shim/ports.c",
         "native/shim/caps.c",
         "native/shim/user.c",
         "native/shim/lookpath.c",

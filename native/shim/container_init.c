@@ -243,7 +243,7 @@ static int drop_privileges(const struct spec *s, const struct exec_plan *plan, s
 	return 0;
 }
 
-void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd, const struct nsjoin *join)
+void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd, const struct nsjoin *join, int netns_fd)
 {
 	struct shim_error e = { 0 };
 	struct exec_plan plan = { 0 };
@@ -251,6 +251,14 @@ void container_init(const struct spec *s, const struct child_stdio *io, int sync
 	int err;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The engine has set its links and addresses up already; lo too (netnsCreate), so it is left alone. */
+	if (netns_fd >= 0) {
+		if (setns(netns_fd, CLONE_NEWNET) < 0) {
+			fail_errno(&e, "setns netns", s->netns_path);
+			die_on(sync_fd, &e);
+		}
+		close(netns_fd);
+	}
 	/* Before take_stdio, which closes the namespace descriptors with everything else. */
 	if (join && nsjoin_enter(join, &e) < 0)
 		die_on(sync_fd, &e);

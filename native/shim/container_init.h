@@ -15,8 +15,9 @@ struct child_stdio {
 /*
  * Runs in the cloned child; never returns. sync_fd is its end of the fdpass channel. join: for
  * an exec (spec exec_pid), the running container's namespaces to enter instead of building one.
+ * netns_fd (or -1): the pinned network namespace of spec netns=PATH, joined first.
  */
 __attribute__((noreturn)) void container_init(const struct spec *s, const struct child_stdio *io, int sync_fd,
-					      const struct nsjoin *join);
+					      const struct nsjoin *join, int netns_fd);
 
 #endif

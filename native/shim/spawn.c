@@ -173,6 +173,7 @@ void container_destroy(struct container *c)
 	close_fd(&c->err);
 	close_fd(&c->in);
 	close_fd(&c->pty);
+	ports_release(&c->ports);
 }
 
 /* An exec's child is born in the container's pid namespace; the rest it joins itself (nsjoin_enter). */
@@ -209,13 +210,19 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 	struct child_ends k = { -1, -1, -1, -1, -1 };
 	struct nsjoin join = { .pid_ns = -1, .own_pid_ns = -1, .fds = { -1, -1, -1, -1, -1 } };
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	int netns_fd = -1;
 	long pid;
 
 	*c = (struct container){ .pid = -1, .sync = -1, .out = -1, .err = -1, .in = -1, .pty = -1 };
 	if (s->new_netns)
 		flags |= CLONE_NEWNET;
-	if (open_channels(s, c, &k, e) < 0)
+	if (open_channels(s, c, &k, e) < 0 || ports_reserve(s, &c->ports, e) < 0)
 		goto fail;
+	/* Opened here, in the host's mount namespace: the child's own no longer shows the file. */
+	if (s->netns_path && (netns_fd = open(s->netns_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fail_errno(e, "open netns", s->netns_path);
+		goto fail;
+	}
 	if (s->exec_pid) {
 		if (nsjoin_open(s->exec_pid, s->exec_pid_start, &join, e) < 0)
 			goto fail;
@@ -235,9 +242,10 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 			.err = k.err >= 0 ? k.err : k.devnull,
 		};
 
-		container_init(s, &io, k.sync, s->exec_pid ? &join : NULL);
+		container_init(s, &io, k.sync, s->exec_pid ? &join : NULL, netns_fd);
 	}
 	c->pid = (pid_t)pid;
+	close_fd(&netns_fd);
 	nsjoin_close(&join);
 	close_child_ends(&k);
 	set_nonblocking(c->out);
@@ -254,6 +262,7 @@ int container_spawn(const struct spec *s, struct container *c, struct shim_error
 	set_nonblocking(c->pty);
 	return 0;
 fail:
+	close_fd(&netns_fd);
 	nsjoin_close(&join);
 	close_child_ends(&k);
 	container_destroy(c);

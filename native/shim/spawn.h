@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "ports.h"
+
 struct spec;
 struct shim_error;
 
@@ -15,6 +17,7 @@ struct container {
 	int err;
 	int in;	  /* write end of the stdin pipe (no tty, stdin=1) */
 	int pty;  /* pty master (tty): output and input both */
+	struct port_holds ports; /* the host ports held for it while it runs */
 };
 
 /*
@@ -23,7 +26,7 @@ struct container {
  */
 int container_spawn(const struct spec *s, struct container *c, struct shim_error *e);
 
-/* Kills and reaps the child, closes every fd: nothing of the container is left. */
+/* Kills and reaps the child, closes every fd and frees its ports: nothing of the container is left. */
 void container_destroy(struct container *c);
 
 /* Lets the child execve. */

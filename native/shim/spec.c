@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +179,41 @@ static int parse_tmpfs(struct spec *s, char *v, struct shim_error *e)
 	return 0;
 }
 
+static int parse_port(struct spec *s, char *v, struct shim_error *e)
+{
+	char *ip = strchr(v, '\t');
+	char *num = ip ? strchr(ip + 1, '\t') : NULL;
+	struct port_spec p = { 0 };
+	struct port_spec *all;
+	char *end;
+	unsigned long n;
+
+	if (!num)
+		return fail(e, EXIT_SETUP, "spec: port must be PROTO<tab>IP<tab>PORT: %s", v);
+	*ip++ = '\0';
+	*num++ = '\0';
+	if (strcmp(v, "tcp") == 0)
+		p.type = SOCK_STREAM;
+	else if (strcmp(v, "udp") == 0)
+		p.type = SOCK_DGRAM;
+	else
+		return fail(e, EXIT_SETUP, "spec: port protocol must be tcp or udp, not \"%s\"", v);
+	if (inet_pton(AF_INET, ip, &p.addr) != 1)
+		return fail(e, EXIT_SETUP, "spec: port address must be an IPv4 address, not \"%s\"", ip);
+	errno = 0;
+	n = strtoul(num, &end, 10);
+	if (errno || end == num || *end || num[0] == '-' || n == 0 || n > 65535)
+		return fail(e, EXIT_SETUP, "spec: port must be a number from 1 to 65535, not \"%s\"", num);
+	p.ip = ip;
+	p.port = (unsigned short)n;
+	all = realloc(s->ports, (s->nports + 1) * sizeof(*all));
+	if (!all)
+		abort();
+	s->ports = all;
+	s->ports[s->nports++] = p;
+	return 0;
+}
+
 static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_rows, bool *seen_tty_cols,
 		      struct shim_error *e)
 {
@@ -249,11 +286,19 @@ static int set_record(struct spec *s, const char *key, char *v, bool *seen_tty_r
 		return 0;
 	}
 	if (strcmp(key, "netns") == 0) {
+		if (v[0] == '/') {
+			s->netns_path = v;
+			s->new_netns = false;
+			return 0;
+		}
 		if (strcmp(v, "new") != 0 && strcmp(v, "host") != 0)
-			return fail(e, EXIT_SETUP, "spec: netns must be new or host, not \"%s\"", v);
+			return fail(e, EXIT_SETUP, "spec: netns must be new, host or the path of a netns file, not \"%s\"", v);
+		s->netns_path = NULL;
 		s->new_netns = v[0] == 'n';
 		return 0;
 	}
+	if (strcmp(key, "port") == 0)
+		return parse_port(s, v, e);
 	if (strcmp(key, "bind") == 0)
 		return parse_bind(s, v, e);
 	if (strcmp(key, "tmpfs") == 0)
@@ -314,6 +359,8 @@ static int check_exec(const struct spec *s, struct shim_error *e)
 	if (s->rootfs || s->lower.n || s->upper || s->work || s->binds || s->tmpfs || s->masks.n || s->readonly_paths.n ||
 	    s->hostname[0])
 		return fail(e, EXIT_SETUP, "spec: exec_pid excludes the keys that build a container's root");
+	if (s->netns_path || s->nports)
+		return fail(e, EXIT_SETUP, "spec: exec_pid excludes netns=PATH and port: an exec has the container's network");
 	if (s->cwd[0] != '/')
 		return fail(e, EXIT_SETUP, "spec: cwd must be an absolute path, not \"%s\"", s->cwd);
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 /* A list of strings, kept NULL-terminated so that argv and envp can be handed to execve as they are. */
@@ -23,6 +24,14 @@ struct tmpfs_mount {
 	const char *dst;
 	unsigned long flags; /* mount(2) MS_* flags */
 	const char *data;    /* size=…,mode=…; may be empty */
+};
+
+/* A host port to hold for the container (ports.h): `port=tcp|udp<tab>IPv4<tab>PORT`. */
+struct port_spec {
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
+	const char *ip;
+	struct in_addr addr;
+	unsigned short port;
 };
 
 /* Optional paths (log, exit_file, pid_file) are NULL when absent: that output is skipped. */
@@ -55,6 +64,9 @@ struct spec {
 	bool readonly_rootfs;
 	bool no_new_privs;
 	bool new_netns;
+	const char *netns_path; /* a pinned netns the container joins (setns) instead of a new one; NULL: none */
+	struct port_spec *ports;
+	size_t nports;
 	bool sysfs_rw;
 	bool tty;
 	bool open_stdin;

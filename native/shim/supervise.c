@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "error.h"
 #include "exit_cmd.h"
+#include "ports.h"
 #include "fdpass.h"
 #include "health.h"
 #include "jsonlog.h"
@@ -500,6 +501,8 @@ static void finish(struct supervisor *sv)
 	}
 	if (sv->spec->exit_file && statefile_write_exit(sv->spec->exit_file, sv->status, &sv->finished, error, &e) < 0)
 		diag("exit record: %s", e.msg);
+	/* Free before the exit command, which may start the container again with a new shim that binds them. */
+	ports_release(&sv->c->ports);
 	/*
 	 * The socket goes before the exit command runs: that command may let the engine start the
 	 * container again, and a new shim's socket at the same path must not be unlinked by this one.

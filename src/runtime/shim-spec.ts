@@ -3,14 +3,19 @@
  * `key=value` records, repeated keys forming lists. Policy is decided here and
  * handed down as plain data.
  */
+import { isIPv4 } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 import type { ShimHealthCheck } from '../container/health.js';
+import type { PublishedPort } from '../network/types.js';
 
 export interface BindMount {
   source: string;
   destination: string;
   readonly: boolean;
 }
+
+/** A host port the shim holds bound while the container runs (PROTOCOL.md `port`). */
+export type PortReservation = Pick<PublishedPort, 'protocol' | 'hostIp' | 'hostPort'>;
 
 export interface ShimSpec {
   id: string;
@@ -26,7 +31,10 @@ export interface ShimSpec {
   user: string;
   capabilities: string[];
   noNewPrivileges: boolean;
-  network: 'new' | 'host';
+  /** A new netns (lo up), the host's, or a pinned netns file to join (its links set up by the engine). */
+  network: 'new' | 'host' | { path: string };
+  /** Published ports' host sides, bound by the shim before the container is made; a taken one fails the start. */
+  portReservations?: PortReservation[];
   maskedPaths: string[];
   readonlyPaths: string[];
   binds: BindMount[];
@@ -81,6 +89,19 @@ export class SpecWriter {
   }
 }
 
+function netnsValue(network: ShimSpec['network']): string {
+  if (typeof network === 'string') return network;
+  if (!network.path.startsWith('/')) throw new InvalidArgumentError(`network namespace path must be absolute: ${network.path}`);
+  return network.path;
+}
+
+function portValue(p: PortReservation): string {
+  if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgumentError(`invalid port protocol: ${String(p.protocol)}`);
+  if (!isIPv4(p.hostIp)) throw new InvalidArgumentError(`invalid host IP for a published port: "${p.hostIp}" (an IPv4 address)`);
+  if (!Number.isInteger(p.hostPort) || p.hostPort < 1 || p.hostPort > 65535) throw new InvalidArgumentError(`invalid host port: ${p.hostPort}`);
+  return `${p.protocol}\t${p.hostIp}\t${p.hostPort}`;
+}
+
 export function encodeShimSpec(s: ShimSpec): Buffer {
   const w = new SpecWriter();
   const one = w.one.bind(w);
@@ -98,7 +119,8 @@ export function encodeShimSpec(s: ShimSpec): Buffer {
   one('user', s.user);
   many('cap', s.capabilities);
   w.flag('no_new_privs', s.noNewPrivileges);
-  one('netns', s.network);
+  one('netns', netnsValue(s.network));
+  for (const p of s.portReservations ?? []) one('port', portValue(p));
   many('mask', s.maskedPaths);
   many('readonly', s.readonlyPaths);
   for (const b of s.binds) {

@@ -28,6 +28,27 @@ describe('encodeShimSpec', () => {
     expect(recs).toContainEqual(['no_new_privs', '1']);
     expect(recs.find(([k]) => k === 'tty_rows')).toBeUndefined();
   });
+  it('writes netns as new, host or the path of a netns file to join', () => {
+    expect(decode(encodeShimSpec(base))).toContainEqual(['netns', 'new']);
+    expect(decode(encodeShimSpec({ ...base, network: 'host' }))).toContainEqual(['netns', 'host']);
+    expect(decode(encodeShimSpec({ ...base, network: { path: '/run/berth/netns/c1' } }))).toContainEqual(['netns', '/run/berth/netns/c1']);
+    expect(() => encodeShimSpec({ ...base, network: { path: 'rel/ns' } })).toThrow(/must be absolute/);
+  });
+  it('writes one port record per reserved host port, none without', () => {
+    expect(decode(encodeShimSpec(base)).filter(([k]) => k === 'port')).toEqual([]);
+    const recs = decode(encodeShimSpec({
+      ...base,
+      portReservations: [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080 }, { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 53 }],
+    }));
+    expect(recs.filter(([k]) => k === 'port').map(([, v]) => v)).toEqual(['tcp\t0.0.0.0\t8080', 'udp\t127.0.0.1\t53']);
+  });
+  it('refuses port reservations the shim cannot bind', () => {
+    const spec = (hostIp: string, hostPort: number): ShimSpec => ({ ...base, portReservations: [{ protocol: 'tcp', hostIp, hostPort }] });
+    expect(() => encodeShimSpec(spec('', 80))).toThrow(/invalid host IP/);
+    expect(() => encodeShimSpec(spec('::', 80))).toThrow(/invalid host IP/);
+    expect(() => encodeShimSpec(spec('0.0.0.0', 0))).toThrow(/invalid host port: 0/);
+    expect(() => encodeShimSpec(spec('0.0.0.0', 65536))).toThrow(/invalid host port/);
+  });
   it('refuses values the format cannot carry', () => {
     expect(() => encodeShimSpec({ ...base, args: ['a\0b'] })).toThrow(/NUL/);
     expect(() => encodeShimSpec({ ...base, binds: [{ source: '/a\tb', destination: '/x', readonly: false }] })).toThrow(/tab/);
