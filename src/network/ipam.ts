@@ -7,7 +7,7 @@
  * whole one (a stray temp file at most, which reap removes). No lock is shared between
  * allocations, so containers starting at once do not wait for each other.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { link, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { removeStaleTempFiles } from '../util/atomic-file.js';
@@ -26,9 +26,9 @@ function tempName(): string {
   return `.lease.tmp-${ownerTag()}-${randomBytes(4).toString('hex')}`;
 }
 
-function readHolder(file: string): string | undefined {
+async function readHolder(file: string): Promise<string | undefined> {
   try {
-    return readFileSync(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     if (isSystemError(err, 'ENOENT')) return undefined;
     throw err;
@@ -43,11 +43,11 @@ export class Ipam {
   }
 
   /** Every lease of a network, lowest address first. */
-  leases(networkId: string): Lease[] {
+  async leases(networkId: string): Promise<Lease[]> {
     const dir = this.leaseDir(networkId);
     let names: string[];
     try {
-      names = readdirSync(dir);
+      names = await readdir(dir);
     } catch (err) {
       if (isSystemError(err, 'ENOENT')) return [];
       throw err;
@@ -55,28 +55,28 @@ export class Ipam {
     const out: Lease[] = [];
     for (const ip of names) {
       if (ip.startsWith('.')) continue;
-      const holder = readHolder(path.join(dir, ip));
+      const holder = await readHolder(path.join(dir, ip));
       if (holder !== undefined) out.push({ ip, holder });
     }
     return out.sort((a, b) => (parseIpv4(a.ip) ?? 0) - (parseIpv4(b.ip) ?? 0));
   }
 
   /** The holder of an address; undefined when it is free. */
-  holderOf(networkId: string, ip: string): string | undefined {
+  async holderOf(networkId: string, ip: string): Promise<string | undefined> {
     if (parseIpv4(ip) === undefined) return undefined;
     return readHolder(path.join(this.leaseDir(networkId), ip));
   }
 
   /** The holder's address on the network, if it has one. */
-  addressOf(networkId: string, holder: string): string | undefined {
-    return this.leases(networkId).find((l) => l.holder === holder)?.ip;
+  async addressOf(networkId: string, holder: string): Promise<string | undefined> {
+    return (await this.leases(networkId)).find((l) => l.holder === holder)?.ip;
   }
 
   /**
    * An address for holder: the one it holds already, else `requested` (docker's --ip), else the
    * lowest free one. Never the network, gateway or broadcast address.
    */
-  allocate(networkId: string, holder: string, requested?: string): string {
+  async allocate(networkId: string, holder: string, requested?: string): Promise<string> {
     const rec = this.store.load(networkId);
     const config = rec?.IPAM.Config[0];
     if (!rec || !config) throw new NotFoundError(`network ${networkId} not found or has no IPv4 subnet`);
@@ -90,43 +90,43 @@ export class Ipam {
       if (want === undefined) throw new InvalidArgumentError(`invalid IPv4 address: ${requested}`);
       if (!contains(subnet, want)) throw new InvalidArgumentError(`Invalid address ${requested}: It does not belong to any of this network's subnets (${formatCidr(subnet)})`);
     }
-    const held = this.addressOf(networkId, holder);
+    const held = await this.addressOf(networkId, holder);
     if (held !== undefined && (requested === undefined || requested === held)) return held;
     if (held !== undefined) throw new ConflictError(`${holder} already holds ${held} on network ${rec.Name}`);
 
     const dir = this.leaseDir(networkId);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = path.join(dir, tempName());
-    const fd = openSync(tmp, 'wx', 0o600);
+    const fh = await open(tmp, 'wx', 0o600);
     try {
-      writeSync(fd, holder);
+      await fh.writeFile(holder);
       // The lease's content is on disk before its name is: a power loss leaves no empty lease.
-      fsyncSync(fd);
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
     try {
       if (requested !== undefined) {
-        if (reserved.has(parseIpv4(requested)) || !this.take(tmp, dir, requested)) throw new ConflictError(`Address already in use: ${requested} on network ${rec.Name}`);
+        if (reserved.has(parseIpv4(requested)) || !(await this.take(tmp, dir, requested))) throw new ConflictError(`Address already in use: ${requested} on network ${rec.Name}`);
         return requested;
       }
-      const taken = new Set(this.leases(networkId).map((l) => l.ip));
+      const taken = new Set((await readdir(dir)).filter((n) => !n.startsWith('.')));
       for (let a = first + 1; a < last; a++) {
         if (reserved.has(a)) continue;
         const ip = formatIpv4(a);
         // Another process may take it between the listing and the link: link says so.
-        if (!taken.has(ip) && this.take(tmp, dir, ip)) return ip;
+        if (!taken.has(ip) && (await this.take(tmp, dir, ip))) return ip;
       }
       throw new UnavailableError(`no available addresses on this pool: network ${rec.Name} (${config.Subnet}) is full`);
     } finally {
-      unlinkSync(tmp);
+      await unlink(tmp);
     }
   }
 
   /** Links the filled temp file to the lease's name; false when another holder has it. */
-  private take(tmp: string, dir: string, ip: string): boolean {
+  private async take(tmp: string, dir: string, ip: string): Promise<boolean> {
     try {
-      linkSync(tmp, path.join(dir, ip));
+      await link(tmp, path.join(dir, ip));
       return true;
     } catch (err) {
       if (isSystemError(err, 'EEXIST')) return false;
@@ -135,11 +135,11 @@ export class Ipam {
   }
 
   /** Frees the holder's address on the network; none held is fine. */
-  release(networkId: string, holder: string): void {
-    for (const l of this.leases(networkId)) {
+  async release(networkId: string, holder: string): Promise<void> {
+    for (const l of await this.leases(networkId)) {
       if (l.holder !== holder) continue;
       try {
-        unlinkSync(path.join(this.leaseDir(networkId), l.ip));
+        await unlink(path.join(this.leaseDir(networkId), l.ip));
       } catch (err) {
         if (!isSystemError(err, 'ENOENT')) throw err;
       }
@@ -155,10 +155,10 @@ export class Ipam {
     for (const rec of await this.store.list()) {
       const dir = this.leaseDir(rec.Id);
       await removeStaleTempFiles(dir);
-      for (const l of this.leases(rec.Id)) {
+      for (const l of await this.leases(rec.Id)) {
         if (await isLive(l.holder)) continue;
         try {
-          unlinkSync(path.join(dir, l.ip));
+          await unlink(path.join(dir, l.ip));
           dropped.push(l);
         } catch (err) {
           if (!isSystemError(err, 'ENOENT')) throw err;
