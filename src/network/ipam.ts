@@ -74,7 +74,8 @@ export class Ipam {
 
   /**
    * An address for holder: the one it holds already, else `requested` (docker's --ip), else the
-   * lowest free one. Never the network, gateway or broadcast address.
+   * lowest free one. Never the network, gateway or broadcast address. One holder allocates on
+   * one network at a time (the engine does one container's start at a time).
    */
   async allocate(networkId: string, holder: string, requested?: string): Promise<string> {
     const rec = this.store.load(networkId);

@@ -146,7 +146,11 @@ export class NetworkStore {
     await addon().removeTree(to);
   }
 
-  /** Makes bridge, host and none unless they exist; once per store, and once over all processes (under the lock). */
+  /**
+   * Makes bridge, host and none unless they exist; once per store, and once over all processes
+   * (under the lock). Callers that take the lock call this first: a first use inside another
+   * caller's lock would wait on that lock.
+   */
   ensurePredefined(): Promise<void> {
     this.predefined ??= this.locked(async () => {
       const existing = this.listRecords();
