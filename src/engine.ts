@@ -11,6 +11,10 @@ import { VolumeManager, type VolumeCreateOptions, type VolumeFilters } from './v
 import type { VolumeInspect } from './volume/record.js';
 import { MountResolver, configVolumes, parseVolumesFrom, recreateBindSources, type MountRequest } from './volume/container-mounts.js';
 import type { MountPoint } from './volume/mount-types.js';
+import { NetworkManager, type NetworkCreateOptions, type NetworkCreateResult, type NetworkFilters } from './network/manager.js';
+import { attachedContainers } from './network/attached.js';
+import type { NetworkInspect } from './network/record.js';
+import type { BridgeDriver } from './network/types.js';
 import type { Readable } from 'node:stream';
 import { readExitRecord } from './runtime/exit-record.js';
 import type { ExecHandle, ExecInspect, ExecOptions, Execs } from './container/exec.js';
@@ -67,6 +71,13 @@ import {
 
 const SIGKILL = 9;
 
+/** Stands in while no BridgeDriver is given: bridge networks cannot be made on the host. */
+const missingBridgeDriver: BridgeDriver = {
+  hostCidrs: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
+  createBridge: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
+  removeBridge: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
+};
+
 export interface EngineOptions {
   /** State root (images, layers, containers). Default /var/lib/berth, or $BERTH_ROOT. */
   root?: string;
@@ -81,6 +92,10 @@ export interface EngineOptions {
   registryAuth?: RegistryAuth;
   /** Where the registry credentials file lives (`config.json`). Default $BERTH_CONFIG, else ~/.berth. */
   configDir?: string;
+  /** Makes and removes bridges on the host (tests pass a fake). */
+  bridgeDriver?: BridgeDriver;
+  /** The default bridge: its interface ($BERTH_BRIDGE, default berth0) and subnet ($BERTH_BRIDGE_SUBNET, else picked). */
+  defaultBridge?: { name?: string; subnet?: string };
 }
 
 /** Hooks for the work create does on the way: pulling a missing image. */
@@ -156,6 +171,8 @@ export class Engine {
   private readonly containers: ContainerStore;
   /** Named and anonymous volumes (`volume` commands). */
   readonly volumes: VolumeManager;
+  /** Bridge, host, none and user networks (`network` commands), with their address leases. */
+  readonly networks: NetworkManager;
   private readonly defaultCgroupParent: string | undefined;
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
@@ -172,6 +189,17 @@ export class Engine {
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
     this.volumes = new VolumeManager(root, this.containers);
+    this.networks = new NetworkManager(root, {
+      driver: opts.bridgeDriver ?? missingBridgeDriver,
+      defaultBridge: {
+        name: opts.defaultBridge?.name ?? process.env['BERTH_BRIDGE'] ?? 'berth0',
+        subnet: opts.defaultBridge?.subnet ?? process.env['BERTH_BRIDGE_SUBNET'],
+      },
+      users: {
+        attachedContainers: async (networkId) => attachedContainers(await this.containers.list(), networkId),
+        locked: (fn) => this.containers.locked(fn),
+      },
+    });
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
     this.insecureRegistries = opts.insecureRegistries;
     this.registryAuth = opts.registryAuth;
@@ -455,6 +483,33 @@ export class Engine {
   /** `docker volume prune`: unused anonymous volumes (all unused ones with all). */
   async pruneVolumes(opts: { all?: boolean; filters?: VolumeFilters } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
     return this.volumes.prune(opts);
+  }
+
+  // ---- networks -----------------------------------------------------------
+
+  /** `docker network create`: a bridge network; its subnet picked from docker's default pools unless given. */
+  async createNetwork(opts: NetworkCreateOptions): Promise<NetworkCreateResult> {
+    return this.networks.create(opts);
+  }
+
+  /** `docker network ls`: filters name=, id=, label=, driver=, scope=, type=custom|builtin, dangling=. */
+  async listNetworks(filters: NetworkFilters = {}): Promise<NetworkInspect[]> {
+    return this.networks.list(filters);
+  }
+
+  /** By name, full id or unique id prefix. */
+  async inspectNetwork(ref: string): Promise<NetworkInspect> {
+    return this.networks.inspect(ref);
+  }
+
+  /** `docker network rm`: refused for bridge, host and none, and while a container is attached. */
+  async removeNetwork(ref: string): Promise<void> {
+    await this.networks.remove(ref);
+  }
+
+  /** `docker network prune`: user networks no container is attached to; filters label=, label!=, until= (unix seconds or RFC 3339). */
+  async pruneNetworks(opts: { filters?: NetworkFilters } = {}): Promise<{ deleted: string[] }> {
+    return this.networks.prune(opts);
   }
 
   // ---- containers ---------------------------------------------------------

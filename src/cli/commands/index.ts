@@ -33,6 +33,7 @@ import { logsCommand } from './logs.js';
 import { containerFsCommands } from './container-fs.js';
 import { execCommand, execFlags } from './exec.js';
 import { volumeCommands } from './volume.js';
+import { networkCommands } from './network.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -490,6 +491,7 @@ export const COMMANDS: readonly Command[] = [
   }),
   ...containerFsCommands,
   ...volumeCommands,
+  ...networkCommands,
   command({
     names: ['login'],
     usage: 'login [OPTIONS] [SERVER]',
