@@ -4,7 +4,7 @@
  * nothing else is mounted. Named volumes are created when missing, anonymous ones made, bind
  * sources from `-v` created, and a new, empty volume filled from the image (copy-up).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, isSystemError } from '../errors.js';
@@ -70,8 +70,7 @@ export class MountResolver {
       const b = parseBindArg(spec);
       const target = claim(b.target);
       if (b.kind === 'bind') {
-        // docker's -v makes a missing host directory (a --mount bind refuses instead).
-        mkdirSync(b.source, { recursive: true, mode: 0o755 });
+        ensureBindSource(b.source);
         byTarget.set(target, this.bind(b.source, target, !b.readonly, b.mode));
       } else {
         byTarget.set(target, await this.volume(b.name, target, !b.readonly, b.mode, b.noCopy));
@@ -131,8 +130,13 @@ export class MountResolver {
 export function recreateBindSources(rec: ContainerRecord): void {
   for (const spec of rec.HostConfig.Binds ?? []) {
     const b = parseBindArg(spec);
-    if (b.kind === 'bind') mkdirSync(b.source, { recursive: true, mode: 0o755 });
+    if (b.kind === 'bind') ensureBindSource(b.source);
   }
+}
+
+/** docker's -v makes a missing host directory (a --mount bind refuses instead); an existing file or dir is used as it is. */
+function ensureBindSource(source: string): void {
+  if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 });
 }
 
 /** The tmpfs mounts of a container for its supervisor: `--mount type=tmpfs` and `--tmpfs`. */

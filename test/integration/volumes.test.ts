@@ -9,11 +9,11 @@ import path from 'node:path';
 import { busyboxTar, makeTestRoot, type TestRoot } from '../helpers/berth.js';
 import { skipIntegration } from '../helpers/env.js';
 
-/** Lines of the host's mount table that name the test root. */
+/** Lines of the host's mount table that name the test root (but the containers' pinned network namespaces). */
 function hostMountsUnder(root: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(root));
+    .filter((l) => l.includes(root) && !l.includes(' - nsfs '));
 }
 
 describe.skipIf(skipIntegration('volumes'))('volumes', () => {
@@ -76,6 +76,13 @@ describe.skipIf(skipIntegration('volumes'))('volumes', () => {
     const r = t.cli(['run', '--rm', '--mount', `type=bind,source=${path.join(t.root, 'absent')},target=/x`, img, 'true']);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/bind source path does not exist/);
+  });
+
+  it('binds a host file with -v, as it is', () => {
+    const file = path.join(t.root, 'greeting.txt');
+    writeFileSync(file, 'hello file\n');
+    expect(ok(['run', '--rm', '-v', `${file}:/etc/greeting:ro`, img, 'cat', '/etc/greeting'])).toBe('hello file\n');
+    expect(readFileSync(file, 'utf8')).toBe('hello file\n');
   });
 
   it('refuses writes through :ro with EROFS', () => {
