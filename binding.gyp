@@ -52,6 +52,13 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     },
     {
+      "target_name": "berth-udp-echo",
+      "type": "executable",
+      "sources": ["native/testprogs/udp_echo.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Os"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
       "target_name": "berth-hello",
       "type": "executable",
       "sources": ["native/hello/hello.c"],

@@ -45,6 +45,10 @@ import { containerFilter, validateFilters, type ContainerFilters, type ImageLook
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
 import { etcFiles } from './container/etc-files.js';
+import { ContainerNetworking, networkView, sharedWith } from './network/container-network.js';
+import { NetlinkBridgeDriver } from './network/bridge-driver.js';
+import { defaultBridgeName, natTableName } from './network/root-names.js';
+import { portMapFrom } from './network/ports.js';
 import { buildShimSpec, mergeEnv } from './runtime/container-spec.js';
 import { startShim } from './runtime/supervisor.js';
 import { boundingSet, capabilitySet, clampToBounding } from './runtime/capabilities.js';
@@ -70,13 +74,6 @@ import {
 } from './errors.js';
 
 const SIGKILL = 9;
-
-/** Stands in while no BridgeDriver is given: bridge networks cannot be made on the host. */
-const missingBridgeDriver: BridgeDriver = {
-  hostCidrs: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
-  createBridge: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
-  removeBridge: () => Promise.reject(new UnavailableError('bridge networks are unavailable: no bridge driver')),
-};
 
 export interface EngineOptions {
   /** State root (images, layers, containers). Default /var/lib/berth, or $BERTH_ROOT. */
@@ -173,6 +170,7 @@ export class Engine {
   readonly volumes: VolumeManager;
   /** Bridge, host, none and user networks (`network` commands), with their address leases. */
   readonly networks: NetworkManager;
+  private readonly networking: ContainerNetworking;
   private readonly defaultCgroupParent: string | undefined;
   private cgroupManager: CgroupManager | undefined;
   private hostBounding: Set<string> | undefined;
@@ -189,16 +187,30 @@ export class Engine {
     this.images = new ImageStore(root);
     this.containers = new ContainerStore(this.paths);
     this.volumes = new VolumeManager(root, this.containers);
+    const links = new NetlinkBridgeDriver();
+    const bridgeDriver = opts.bridgeDriver ?? links;
     this.networks = new NetworkManager(root, {
-      driver: opts.bridgeDriver ?? missingBridgeDriver,
+      driver: bridgeDriver,
       defaultBridge: {
-        name: opts.defaultBridge?.name ?? process.env['BERTH_BRIDGE'] ?? 'berth0',
+        name: opts.defaultBridge?.name ?? process.env['BERTH_BRIDGE'] ?? defaultBridgeName(root),
         subnet: opts.defaultBridge?.subnet ?? process.env['BERTH_BRIDGE_SUBNET'],
       },
       users: {
         attachedContainers: async (networkId) => attachedContainers(await this.containers.list(), networkId),
         locked: (fn) => this.containers.locked(fn),
       },
+    });
+    this.networking = new ContainerNetworking({
+      runRoot,
+      containerDir: (id) => this.containers.dir(id),
+      logger: this.logger,
+      driver: bridgeDriver,
+      links,
+      natTable: natTableName(root),
+      network: async (ref) => networkView(await this.networks.resolve(ref)),
+      bridgeNetworks: async () => (await this.networks.store.list()).filter((n) => n.Driver === 'bridge').map(networkView),
+      allocate: (networkId, holder, requested) => this.networks.ipam.allocate(networkId, holder, requested),
+      release: (networkId, holder) => this.networks.ipam.release(networkId, holder),
     });
     this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
     this.insecureRegistries = opts.insecureRegistries;
@@ -512,6 +524,35 @@ export class Engine {
     return this.networks.prune(opts);
   }
 
+  /**
+   * `docker network connect`: the container joins a user network (at once when running, else
+   * at its next start), reachable there by its name and aliases.
+   */
+  async connectNetwork(netRef: string, ref: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+    const found = await this.inspect(ref);
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(found.Id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      const net = networkView(await this.networks.resolve(netRef));
+      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+      await this.networking.connect(rec, net, opts, running);
+      await this.containers.save(rec, { transient: rec.State.Running });
+    });
+  }
+
+  /** `docker network disconnect`: the container leaves the network, its address released. */
+  async disconnectNetwork(netRef: string, ref: string): Promise<void> {
+    const found = await this.inspect(ref);
+    await this.containers.locked(async () => {
+      const rec = await this.containers.load(found.Id);
+      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+      const net = networkView(await this.networks.resolve(netRef));
+      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+      await this.networking.disconnect(rec, net, running);
+      await this.containers.save(rec, { transient: rec.State.Running });
+    });
+  }
+
   // ---- containers ---------------------------------------------------------
 
   async create(options: CreateOptions, hooks: CreateHooks = {}): Promise<ContainerRecord> {
@@ -529,9 +570,16 @@ export class Engine {
     const cmd = o.cmd && o.cmd.length > 0 ? o.cmd : o.entrypoint ? [] : (ic.Cmd ?? []);
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw new InvalidArgumentError('No command specified');
-    if (o.networkMode === 'host' && o.hostname) {
+    if ((o.networkMode === 'host' || sharedWith(o.networkMode) !== undefined) && o.hostname) {
       throw new InvalidArgumentError('conflicting options: hostname and the network mode');
     }
+    // docker drops published ports in the host's network: there is nothing to map.
+    const ports = o.networkMode === 'host' ? { exposed: [], bindings: {} } : portMapFrom({
+      publish: o.publish,
+      expose: o.expose,
+      publishAll: false,
+      imageExposed: Object.keys(ic.ExposedPorts ?? {}),
+    });
     logRotation(o.logConfig);
     const id = newContainerId();
     const layers = chainIds(image.config.rootfs.diff_ids);
@@ -553,6 +601,15 @@ export class Engine {
         const { ref, mode } = parseVolumesFrom(spec);
         volumesFrom.push({ rec: await this.containers.resolve(ref), mode });
       }
+      const network = await this.networking.settingsFor({
+        networkMode: o.networkMode,
+        name,
+        ip: o.ip,
+        aliases: o.networkAliases,
+        links: o.links,
+        publishing: o.publish.length > 0 || o.publishAll,
+        resolveContainer: (ref) => this.containers.resolve(ref),
+      });
       const mountResolver = new MountResolver(this.volumes.store, this.layers.lowerDirs(layers));
       let mounts: MountPoint[];
       try {
@@ -583,13 +640,14 @@ export class Engine {
           StopTimeout: o.stopTimeout ?? null,
           ...healthcheckFor(o.healthcheck, ic.Healthcheck),
           Volumes: configVolumes(ic.Volumes, o.binds),
+          ExposedPorts: ports.exposed.length > 0 ? Object.fromEntries(ports.exposed.map((k) => [k, {}])) : null,
         },
         HostConfig: {
           Memory: o.memory,
           NanoCpus: o.nanoCpus,
           CpuShares: o.cpuShares,
           PidsLimit: o.pidsLimit,
-          NetworkMode: o.networkMode,
+          NetworkMode: network.NetworkMode,
           CgroupParent: o.cgroupParent ?? '',
           CapAdd: o.capAdd,
           CapDrop: o.capDrop,
@@ -603,7 +661,15 @@ export class Engine {
           Tmpfs: o.tmpfs,
           ReadonlyRootfs: o.readonlyRootfs,
           VolumesFrom: o.volumesFrom.length > 0 ? o.volumesFrom : null,
+          PortBindings: ports.bindings,
+          PublishAllPorts: o.publishAll,
+          Links: network.Links,
+          Dns: o.dns,
+          DnsSearch: o.dnsSearch,
+          DnsOptions: o.dnsOptions,
+          ExtraHosts: o.addHosts.length > 0 ? o.addHosts : null,
         },
+        NetworkSettings: { Ports: {}, Networks: network.Networks },
         Mounts: mounts,
         State: {
           Status: 'created',
@@ -619,7 +685,7 @@ export class Engine {
           Dead: false,
         },
         RestartCount: 0,
-        Runtime: { layers, shim: null, process: null, cgroup: null, stoppedByUser: false, restartDelayMs: 0, restarter: null },
+        Runtime: { layers, shim: null, process: null, cgroup: null, stoppedByUser: false, restartDelayMs: 0, restarter: null, netns: null, ports: [] },
       };
       const dir = this.containers.dir(id);
       try {
@@ -761,9 +827,13 @@ export class Engine {
       pidsLimit: rec.HostConfig.PidsLimit,
       privileged: rec.HostConfig.Privileged,
     });
+    const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+    let networked = false;
     try {
       recreateBindSources(rec);
-      const etcBinds = await etcFiles(dir, rec);
+      const net = await this.networking.setUp(rec, running);
+      networked = true;
+      const etcBinds = await etcFiles(dir, rec, net.hosts);
       const capabilities = await this.capabilitiesFor(rec);
       const spec = buildShimSpec(rec, {
         dir,
@@ -772,6 +842,7 @@ export class Engine {
         cgroup: cgroups.joinFiles(handle),
         etcBinds,
         capabilities,
+        network: net,
         exitCommand: [
           process.execPath,
           cliScript(),
@@ -803,8 +874,10 @@ export class Engine {
         Dead: false,
       };
       await this.containers.save(rec, { transient: true });
+      this.networking.syncPeers(rec, [...running, rec]);
     } catch (err) {
       await cgroups.remove(handle).catch(() => undefined);
+      if (networked) await this.networking.tearDown(rec, running);
       if (err instanceof BerthError && (err.exitCode === 126 || err.exitCode === 127)) {
         rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false, ExitCode: err.exitCode, Error: err.message };
         if (rec.HostConfig.AutoRemove) {
@@ -1261,6 +1334,9 @@ export class Engine {
       // Without a handle in the record, a start killed after making the cgroup may have left one where create puts it.
       const handle = (fresh?.Runtime.cgroup as CgroupHandle | null | undefined) ?? this.cgroups().handleFor(now.Id, now.HostConfig.CgroupParent || this.defaultCgroupParent);
       await this.cgroups().remove(handle);
+      // A start killed half-way may have left its veths, leases, netns and rules.
+      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== now.Id);
+      await this.networking.tearDown(fresh ?? now, running);
       await this.containers.remove(rec.Id);
       if (opts.volumes) await this.volumes.removeAnonymous(now);
     });
@@ -1316,6 +1392,9 @@ export class Engine {
     const cgroups = this.cgroups();
     const oom = handle ? await cgroups.oomKilled(handle).catch(() => false) : false;
     if (handle) await cgroups.remove(handle);
+    const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+    await this.networking.tearDown(rec, running);
+    this.networking.syncPeers(rec, running);
     rec.State = {
       ...rec.State,
       Status: 'exited',

@@ -2,6 +2,7 @@
  * A container as `docker ps` shows it: its STATUS text and the row its `--format`
  * templates read (docker's ContainerContext fields, with `.Label "k"`).
  */
+import { formatPortsColumn } from '../network/port-format.js';
 import type { ContainerRecord } from '../container/record.js';
 import { humanDuration, humanSize } from './format.js';
 import { goStruct } from './go-template/index.js';
@@ -68,8 +69,9 @@ export function containerRow(rec: ContainerRecord, o: RowOptions) {
     // docker lists mounts by name (binds have none), each cut to 15 characters unless --no-trunc.
     Mounts: rec.Mounts.map((m) => (o.noTrunc ? (m.Name ?? '') : ellipsis(m.Name ?? '', 15))).join(','),
     Names: rec.Name.replace(/^\//, ''),
-    Networks: rec.HostConfig.NetworkMode === 'default' ? 'bridge' : rec.HostConfig.NetworkMode,
-    Ports: '',
+    // docker lists the networks a container is on; a container of another's namespace, or host/none, by its mode.
+    Networks: Object.keys(rec.NetworkSettings.Networks).sort().join(',') || rec.HostConfig.NetworkMode,
+    Ports: rec.State.Running ? formatPortsColumn(rec.NetworkSettings.Ports) : '',
     RunningFor: `${humanDuration(now - Date.parse(rec.Created))} ago`,
     Size: size,
     State: rec.State.Status,

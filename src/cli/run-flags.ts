@@ -2,21 +2,11 @@
  * The flags of `berth run` and `berth create`, docker's names, letters and help words, and
  * their translation into the library's CreateOptions.
  */
-import { createOptionsSchema, type CreateOptions } from '../container/options.js';
+import type { CreateOptions } from '../container/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FlagError, defineFlags, invalidArgument, type FlagSpec, type FlagValues } from './flags.js';
 import { parseBindArg, parseMountArg, parseTmpfsArg } from '../volume/mount-args.js';
 import { parseBytes, parseCpus, parseDuration, parseEnvArg, parseEnvFile, parseRestartPolicy, type HostEnv } from './units.js';
-
-type NetworkMode = NonNullable<CreateOptions['networkMode']>;
-// Read from the schema so the flag accepts a new mode as soon as the library does.
-const NETWORK_MODES: readonly NetworkMode[] = createOptionsSchema.shape.networkMode.removeDefault().options;
-
-function isNetworkMode(value: string): value is NetworkMode {
-  return (NETWORK_MODES as readonly string[]).includes(value);
-}
-
-const UNSUPPORTED_NETWORK = `berth supports only the ${NETWORK_MODES.map((m) => `"${m}"`).join(' and ')} network modes`;
 
 /** docker's opts.ValidateLabel, then the split docker stores: `K=V` → [K, V], a bare `K` → [K, '']. */
 export function parseLabelArg(arg: string): [string, string] {
@@ -71,10 +61,17 @@ export const createFlags = defineFlags([
     type: 'string',
     valueName: 'network',
     description: 'Connect a container to a network',
-    validate: (v: string) => {
-      if (v !== '' && !isNetworkMode(v)) throw new InvalidArgumentError(UNSUPPORTED_NETWORK);
-    },
   },
+  { long: 'network-alias', aliases: ['net-alias'], type: 'stringArray', valueName: 'list', description: 'Add network-scoped alias for the container' },
+  { long: 'ip', type: 'string', valueName: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  { long: 'publish', short: 'p', type: 'stringArray', valueName: 'list', description: "Publish a container's port(s) to the host" },
+  { long: 'publish-all', short: 'P', type: 'bool', description: 'Publish all exposed ports to random ports' },
+  { long: 'expose', type: 'stringArray', valueName: 'list', description: 'Expose a port or a range of ports' },
+  { long: 'link', type: 'stringArray', valueName: 'list', description: 'Add link to another container' },
+  { long: 'dns', type: 'stringArray', valueName: 'list', description: 'Set custom DNS servers' },
+  { long: 'dns-search', type: 'stringArray', valueName: 'list', description: 'Set custom DNS search domains' },
+  { long: 'dns-option', aliases: ['dns-opt'], type: 'stringArray', valueName: 'list', description: 'Set DNS options' },
+  { long: 'add-host', type: 'stringArray', valueName: 'list', description: 'Add a custom host-to-IP mapping (host:ip)' },
   { long: 'cgroup-parent', type: 'string', description: 'Optional parent cgroup for the container' },
   { long: 'cap-add', type: 'stringArray', valueName: 'list', description: 'Add Linux capabilities' },
   { long: 'cap-drop', type: 'stringArray', valueName: 'list', description: 'Drop Linux capabilities' },
@@ -181,11 +178,17 @@ export function toCreateOptions(
   if (v.tmpfs.length > 0) options.tmpfs = Object.fromEntries(v.tmpfs.map(parseTmpfsArg));
   if (v['read-only']) options.readonlyRootfs = true;
   if (v['volumes-from'].length > 0) options.volumesFrom = v['volumes-from'];
-  if (v.network !== '') {
-    const network = v.network;
-    if (!isNetworkMode(network)) throw invalidArgument(spec('network'), network, UNSUPPORTED_NETWORK);
-    options.networkMode = network;
-  }
+  if (v.network !== '') options.networkMode = v.network === 'default' ? 'bridge' : v.network;
+  if (v['network-alias'].length > 0) options.networkAliases = v['network-alias'];
+  if (v.ip !== '') options.ip = v.ip;
+  if (v.publish.length > 0) options.publish = v.publish;
+  if (v['publish-all']) options.publishAll = true;
+  if (v.expose.length > 0) options.expose = v.expose;
+  if (v.link.length > 0) options.links = v.link;
+  if (v.dns.length > 0) options.dns = v.dns;
+  if (v['dns-search'].length > 0) options.dnsSearch = v['dns-search'];
+  if (v['dns-option'].length > 0) options.dnsOptions = v['dns-option'];
+  if (v['add-host'].length > 0) options.addHosts = v['add-host'];
   return options;
 }
 

@@ -1,7 +1,7 @@
 /**
  * docker's `ps` filters, evaluated over container records so the CLI and the API share
  * them: status, name, id, label, ancestor, exited, before, since, health, network (and
- * volume, publish, expose, is-task, isolation; nothing in berth matches publish and expose yet). Values of one
+ * volume, publish, expose, is-task, isolation). Values of one
  * filter OR together (label values AND, as docker's MatchKVList), different filters AND.
  */
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -13,6 +13,18 @@ export type ContainerFilters = Readonly<Record<string, readonly string[]>>;
 
 const KNOWN = new Set(['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'isolation', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']);
 const HEALTH = new Set(['starting', 'healthy', 'unhealthy', 'none']);
+
+/** A publish=/expose= value (`80`, `80/udp`, `8000-8002/tcp`) as the "port/proto" keys it names. */
+function portKeys(value: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`invalid port filter: ${value}`);
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (to < from || to - from > 65535) throw new InvalidArgumentError(`invalid port range: ${value}`);
+  const keys: string[] = [];
+  for (let p = from; p <= to; p++) keys.push(`${p}/${m[3] ?? 'tcp'}`);
+  return keys;
+}
 
 /** `-f key=value` flags as docker's filters map. */
 export function filtersFromArgs(args: readonly string[]): Record<string, string[]> {
@@ -94,13 +106,26 @@ export async function containerFilter(filters: ContainerFilters, records: readon
     checks.push((r) => !r.State.Running && r.State.Status !== 'created' && !isZeroTime(r.State.StartedAt) && codes.includes(r.State.ExitCode));
   }
   if (has('health')) checks.push((r) => values('health').includes(healthOf(r)));
-  if (has('network')) checks.push((r) => values('network').includes(r.HostConfig.NetworkMode));
+  // A network's name or id: the mode, or any network the container is on.
+  if (has('network')) {
+    checks.push((r) =>
+      values('network').some((v) => v === r.HostConfig.NetworkMode || Object.entries(r.NetworkSettings.Networks).some(([name, ep]) => name === v || ep.NetworkID === v)),
+    );
+  }
+  // docker matches the container's side of a port: published ones for publish, exposed ones for expose.
+  if (has('publish')) {
+    const wanted = values('publish').flatMap(portKeys);
+    checks.push((r) => r.State.Running && r.Runtime.ports.some((p) => wanted.includes(`${p.containerPort}/${p.protocol}`)));
+  }
+  if (has('expose')) {
+    const wanted = values('expose').flatMap(portKeys);
+    checks.push((r) => Object.keys(r.Config.ExposedPorts ?? {}).some((k) => wanted.includes(k)));
+  }
   // A volume's name or any mount's destination, as docker's.
   if (has('volume')) checks.push((r) => r.Mounts.some((m) => values('volume').some((v) => m.Name === v || m.Destination === v)));
-  // berth has no swarm tasks, no isolation but the default, and no ports yet.
+  // berth has no swarm tasks and no isolation but the default.
   if (has('is-task')) checks.push(() => values('is-task').includes('false'));
   if (has('isolation')) checks.push(() => values('isolation').includes('default'));
-  for (const k of ['publish', 'expose']) if (has(k)) checks.push(() => false);
   if (has('before')) {
     const limits = values('before').map(findRecord);
     checks.push((r) => limits.some((l) => r.Created < l.Created));

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/shim-spec.js';
-import type { ContainerRecord } from './record.js';
+import type { ContainerRecord, EndpointSettings } from './record.js';
 
 export interface InspectFacts {
   /** The container's dir (its upper, work and rootfs dirs, etc files and log). */
@@ -50,7 +50,7 @@ function hostConfig(rec: ContainerRecord) {
     ContainerIDFile: '',
     LogConfig: { Type: h.LogConfig.Type, Config: sortedMap(h.LogConfig.Config) },
     NetworkMode: h.NetworkMode,
-    PortBindings: {},
+    PortBindings: h.PortBindings,
     RestartPolicy: h.RestartPolicy,
     AutoRemove: h.AutoRemove,
     VolumeDriver: '',
@@ -58,18 +58,18 @@ function hostConfig(rec: ContainerRecord) {
     CapAdd: emptyToNull(h.CapAdd),
     CapDrop: emptyToNull(h.CapDrop),
     CgroupnsMode: 'host',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: null,
+    Dns: h.Dns,
+    DnsOptions: h.DnsOptions,
+    DnsSearch: h.DnsSearch,
+    ExtraHosts: h.ExtraHosts,
     GroupAdd: null,
     IpcMode: 'private',
     Cgroup: '',
-    Links: null,
+    Links: h.Links,
     OomScoreAdj: 0,
     PidMode: '',
     Privileged: h.Privileged,
-    PublishAllPorts: false,
+    PublishAllPorts: h.PublishAllPorts,
     ReadonlyRootfs: h.ReadonlyRootfs,
     SecurityOpt: null,
     UTSMode: '',
@@ -130,6 +130,7 @@ function config(rec: ContainerRecord) {
     Tty: c.Tty,
     OpenStdin: c.OpenStdin,
     StdinOnce: false,
+    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
     Env: c.Env,
     Cmd: c.Cmd,
     ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
@@ -144,26 +145,49 @@ function config(rec: ContainerRecord) {
   };
 }
 
-function networkSettings() {
+/** docker's EndpointSettings in its field order (no IPv6 here). */
+function endpoint(ep: EndpointSettings) {
+  return {
+    IPAMConfig: ep.IPAMConfig,
+    Links: ep.Links,
+    Aliases: ep.Aliases,
+    MacAddress: ep.MacAddress,
+    DriverOpts: null,
+    NetworkID: ep.NetworkID,
+    EndpointID: ep.EndpointID,
+    Gateway: ep.Gateway,
+    IPAddress: ep.IPAddress,
+    IPPrefixLen: ep.IPPrefixLen,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: ep.DNSNames,
+  };
+}
+
+/** The top-level address fields are the default bridge's, as docker shows them (empty on user networks). */
+function networkSettings(rec: ContainerRecord) {
+  const n = rec.NetworkSettings;
+  const bridge = n.Networks['bridge'];
   return {
     Bridge: '',
-    SandboxID: '',
+    SandboxID: rec.Runtime.netns ? rec.Id : '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SandboxKey: '',
+    Ports: rec.State.Running ? n.Ports : {},
+    SandboxKey: rec.Runtime.netns ?? '',
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: bridge?.EndpointID ?? '',
+    Gateway: bridge?.Gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: bridge?.IPAddress ?? '',
+    IPPrefixLen: bridge?.IPPrefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
-    Networks: {},
+    MacAddress: bridge?.MacAddress ?? '',
+    Networks: Object.fromEntries(Object.entries(n.Networks).map(([name, ep]) => [name, endpoint(ep)])),
   };
 }
 
@@ -202,7 +226,7 @@ export function containerInspectView(rec: ContainerRecord, facts: InspectFacts) 
     ...(facts.size ?? {}),
     Mounts: rec.Mounts.map(({ Options: _tmpfsOptions, ...m }) => m),
     Config: config(rec),
-    NetworkSettings: networkSettings(),
+    NetworkSettings: networkSettings(rec),
   };
 }
 

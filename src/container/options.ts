@@ -40,7 +40,26 @@ export const createOptionsSchema = z
     cpuShares: z.number().int().nonnegative().refine((n) => n === 0 || n >= 2, 'cpu shares must be at least 2').default(0),
     /** Maximum number of processes; 0 or negative means none. */
     pidsLimit: z.number().int().default(0),
-    networkMode: z.enum(['none', 'host']).default('none'),
+    /** bridge (default), host, none, container:NAME|ID, or a user network's name or id. */
+    networkMode: z.string().min(1, 'the network mode must not be empty').default('bridge'),
+    /** `-p` specs as docker takes them: 8080:80, 127.0.0.1::80/udp, 8000-8001:80-81, … */
+    publish: z.array(z.string()).default([]),
+    /** `-P`: every exposed port to a free host port. */
+    publishAll: z.boolean().default(false),
+    /** `--expose PORT[/PROTO]` or a range. */
+    expose: z.array(z.string()).default([]),
+    /** `--link NAME[:ALIAS]` (default bridge only). */
+    links: z.array(z.string()).default([]),
+    /** `--dns`, `--dns-search`, `--dns-option`: the container's resolv.conf. */
+    dns: z.array(z.string().ip({ version: 'v4', message: 'invalid --dns address' }).or(z.string().ip({ version: 'v6' }))).default([]),
+    dnsSearch: z.array(z.string()).default([]),
+    dnsOptions: z.array(z.string()).default([]),
+    /** `--add-host NAME:IP` lines for /etc/hosts. */
+    addHosts: z.array(z.string().regex(/^[^:\s]+:\S+$/, 'invalid --add-host: expected NAME:IP')).default([]),
+    /** `--ip`: the address on the user network the container is created on. */
+    ip: z.string().ip({ version: 'v4', message: 'invalid --ip address' }).optional(),
+    /** `--network-alias`: more names on the user network. */
+    networkAliases: z.array(z.string().min(1)).default([]),
     /** cgroup parent: absolute paths are from each hierarchy's root, relative ones below the engine's own cgroup. */
     cgroupParent: z.string().optional(),
     capAdd: z.array(capabilityName).default([]),

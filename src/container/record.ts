@@ -44,6 +44,33 @@ export const healthState = z.object({
 });
 export type HealthState = z.infer<typeof healthState>;
 
+/** docker's PortBinding; HostIp '' is every address, HostPort '' a free port. */
+const portBinding = z.object({ HostIp: z.string(), HostPort: z.string() });
+/** docker's PortMap: "80/tcp" → bindings, null for a port exposed but not published. */
+export const portMap = z.record(z.array(portBinding).nullable());
+
+/** docker's EndpointSettings: a container's place on one network (addresses only while it runs). */
+export const endpointSettings = z.object({
+  IPAMConfig: z.object({ IPv4Address: z.string() }).nullable().default(null),
+  Links: z.array(z.string()).nullable().default(null),
+  Aliases: z.array(z.string()).nullable().default(null),
+  MacAddress: z.string().default(''),
+  NetworkID: z.string(),
+  EndpointID: z.string().default(''),
+  Gateway: z.string().default(''),
+  IPAddress: z.string().default(''),
+  IPPrefixLen: z.number().int().default(0),
+  DNSNames: z.array(z.string()).nullable().default(null),
+});
+export type EndpointSettings = z.infer<typeof endpointSettings>;
+
+const publishedPort = z.object({
+  protocol: z.enum(['tcp', 'udp']),
+  hostIp: z.string(),
+  hostPort: z.number().int(),
+  containerPort: z.number().int(),
+});
+
 export const containerRecordSchema = z.object({
   Id: z.string().regex(/^[0-9a-f]{64}$/),
   Name: z.string(),
@@ -72,6 +99,8 @@ export const containerRecordSchema = z.object({
     Healthcheck: healthConfig.optional(),
     /** docker's Config.Volumes: the image's VOLUMEs and the `-v /path` anonymous volumes. */
     Volumes: z.record(z.object({}).strict()).nullable().default(null),
+    /** docker's Config.ExposedPorts: the image's EXPOSE, --expose and -p ports ("80/tcp"). */
+    ExposedPorts: z.record(z.object({}).strict()).nullable().default(null),
   }),
   HostConfig: z.object({
     Memory: z.number(),
@@ -96,7 +125,24 @@ export const containerRecordSchema = z.object({
     ReadonlyRootfs: z.boolean().default(false),
     /** `--volumes-from` entries as given; null: none. */
     VolumesFrom: z.array(z.string()).nullable().default(null),
+    /** `-p` (and `-P`) as docker stores them: HostPort '' is picked at start. */
+    PortBindings: portMap.default({}),
+    PublishAllPorts: z.boolean().default(false),
+    /** `--link` as docker stores them: "/db:/web/alias". */
+    Links: z.array(z.string()).nullable().default(null),
+    Dns: z.array(z.string()).default([]),
+    DnsSearch: z.array(z.string()).default([]),
+    DnsOptions: z.array(z.string()).default([]),
+    /** `--add-host` entries, "name:ip". */
+    ExtraHosts: z.array(z.string()).nullable().default(null),
   }),
+  /** The networks the container is on (by name) and, while it runs, its addresses and ports. */
+  NetworkSettings: z
+    .object({
+      Ports: portMap.default({}),
+      Networks: z.record(endpointSettings).default({}),
+    })
+    .default({}),
   /** The mounts made at create (volumes, binds, tmpfs), as docker's inspect shows them. */
   Mounts: z.array(mountPoint).default([]),
   State: z.object({
@@ -128,6 +174,10 @@ export const containerRecordSchema = z.object({
     restartDelayMs: z.number().default(0),
     /** The process waiting out the delay before a restart, while the container is restarting. */
     restarter: identity.nullable().default(null),
+    /** The network namespace file pinned for the running container (network/container-network.ts). */
+    netns: z.string().nullable().default(null),
+    /** The host ports published while it runs; a restart asks for the same ones again. */
+    ports: z.array(publishedPort).default([]),
   }),
 });
 

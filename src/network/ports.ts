@@ -179,12 +179,19 @@ export function portMapFrom(input: PortMapInput): PortMapResult {
       (bindings[key] ??= []).push(binding);
     }
   }
-  if (input.publishAll) {
-    for (const key of exposed) {
-      // An image may expose sctp; berth's NAT forwards tcp and udp, so -P leaves it exposed only.
-      if (!key.endsWith('/tcp') && !key.endsWith('/udp')) continue;
-      bindings[key] ??= [{ HostIp: '', HostPort: '' }];
-    }
+  return { exposed: [...exposed].sort(comparePortKeys), bindings: input.publishAll ? withPublishAll(exposed, bindings) : bindings };
+}
+
+/**
+ * `-P`: every exposed port not published otherwise gets a free host port. docker keeps this out
+ * of HostConfig.PortBindings and applies it at each start; so does the engine.
+ */
+export function withPublishAll(exposed: Iterable<string>, bindings: PortMap): PortMap {
+  const out: PortMap = { ...bindings };
+  for (const key of exposed) {
+    // An image may expose sctp; berth's NAT forwards tcp and udp, so -P leaves it exposed only.
+    if (!key.endsWith('/tcp') && !key.endsWith('/udp')) continue;
+    out[key] ??= [{ HostIp: '', HostPort: '' }];
   }
-  return { exposed: [...exposed].sort(comparePortKeys), bindings };
+  return out;
 }

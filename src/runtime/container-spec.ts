@@ -7,6 +7,7 @@ import { logRotation } from '../container/log-options.js';
 import { jsonLogPath } from '../container/log-files.js';
 import { shimHealthCheck } from '../container/health.js';
 import { containerBinds, containerTmpfs } from '../volume/container-mounts.js';
+import type { StartNetwork } from '../network/container-network.js';
 import { MASKED_PATHS, READONLY_PATHS, type BindMount, type ShimSpec } from './shim-spec.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -45,6 +46,8 @@ export interface ContainerFiles {
   exitCommand: string[];
   /** The capability set, already clamped to what the host can give. */
   capabilities: string[];
+  /** The namespace to run in, host ports to hold and link variables (network/container-network.ts). */
+  network: StartNetwork;
 }
 
 /** Where the output goes and how it rotates; nothing for the `none` driver. */
@@ -65,12 +68,13 @@ export function buildShimSpec(rec: ContainerRecord, files: ContainerFiles): Shim
     readonlyRootfs: rec.HostConfig.ReadonlyRootfs,
     hostname: rec.Config.Hostname,
     args: [rec.Path, ...rec.Args],
-    env: processEnv(rec),
+    env: mergeEnv(files.network.env, processEnv(rec)),
     cwd: rec.Config.WorkingDir || '/',
     user: rec.Config.User,
     capabilities: files.capabilities,
     noNewPrivileges: !privileged,
-    network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
+    network: files.network.network,
+    portReservations: files.network.ports.map(({ protocol, hostIp, hostPort }) => ({ protocol, hostIp, hostPort })),
     maskedPaths: privileged ? [] : MASKED_PATHS,
     readonlyPaths: privileged ? [] : READONLY_PATHS,
     binds: [...files.etcBinds, ...containerBinds(rec)],

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSyn
 import path from 'node:path';
 import { Engine } from '../../src/engine.js';
 import { busyboxPath, repoRoot } from './env.js';
+import { claimTestBridge } from './test-network.js';
 
 export const cliPath = path.join(repoRoot, 'bin', 'berth.js');
 
@@ -15,6 +16,9 @@ export interface TestRoot {
   root: string;
   runRoot: string;
   engine: Engine;
+  /** The root's default bridge and its subnet (test/helpers/test-network.ts). */
+  bridge: string;
+  subnet: string;
   /** Runs the berth CLI against this root. */
   cli(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number }): CliResult;
   /** Starts the berth CLI without waiting for it. */
@@ -32,29 +36,39 @@ export interface CliResult {
 export function makeTestRoot(): TestRoot {
   const root = mkdtempSync('/tmp/berth-it-');
   const runRoot = path.join(root, 'run');
-  const engine = new Engine({ root, runRoot });
+  const bridge = claimTestBridge();
+  const engine = new Engine({ root, runRoot, defaultBridge: { name: bridge.name, subnet: bridge.subnet } });
   const base = ['--root', root, '--run-root', runRoot];
+  const bridgeEnv = { BERTH_BRIDGE: bridge.name, BERTH_BRIDGE_SUBNET: bridge.subnet };
+  // Every berth a test starts by hand (spawnSync of the CLI, `script`) uses this root's bridge too.
+  Object.assign(process.env, bridgeEnv);
   return {
     root,
     runRoot,
     engine,
+    bridge: bridge.name,
+    subnet: bridge.subnet,
     cli(args, opts = {}) {
       const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...base, ...args], {
         input: opts.input,
-        env: { ...process.env, ...opts.env },
+        env: { ...process.env, ...bridgeEnv, ...opts.env },
         encoding: 'utf8',
         timeout: opts.timeout ?? 60_000,
       });
       return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
     },
     spawnCli(args) {
-      return spawn(process.execPath, [cliPath, ...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      return spawn(process.execPath, [cliPath, ...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...bridgeEnv } });
     },
     async cleanup() {
       for (const c of await engine.list({ all: true }).catch(() => [])) {
         await engine.remove(c.Id, { force: true }).catch(() => undefined);
       }
+      for (const n of await engine.listNetworks().catch(() => [])) {
+        if (!['bridge', 'host', 'none'].includes(n.Name)) await engine.removeNetwork(n.Id).catch(() => undefined);
+      }
       await engine.close();
+      bridge.release(root);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -64,6 +78,7 @@ const APPLETS = [
   'sh', 'echo', 'cat', 'ls', 'sleep', 'true', 'false', 'id', 'hostname', 'ps', 'mount', 'grep', 'head',
   'tail', 'touch', 'rm', 'mkdir', 'test', 'wc', 'env', 'pwd', 'kill', 'dd', 'yes', 'stat', 'readlink',
   'tr', 'cut', 'seq', 'printf', 'whoami', 'find', 'uname', 'tty', 'stty', 'nproc',
+  'httpd', 'nc', 'ip', 'ifconfig', 'ping', 'route', 'sed',
 ];
 
 /** A busybox root filesystem as a tar file (made once per root dir). */

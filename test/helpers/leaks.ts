@@ -3,6 +3,7 @@
  * The suite fails when any of these is left after it.
  */
 import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './env.js';
 
@@ -39,4 +40,24 @@ export function leftoverCgroups(): string[] {
     for (const d of readdirSync(parent)) if (/^[0-9a-f]{64}$/.test(d)) out.push(path.join(parent, d));
   }
   return out;
+}
+
+/** berth's links left on the host: container veths (vb…), user network bridges (berth-…), roots' default bridges and test bridges. */
+export function leftoverLinks(): string[] {
+  const r = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter((name) => /^(vb[0-9a-f]{11}|berth-[0-9a-f]{9}|berth0x[0-9a-f]{8}|berthtest\d+)$/.test(name));
+}
+
+/** nftables tables of test roots (berth_<hash>); the default root's `berth` table is not a test's. */
+export function leftoverNftTables(): string[] {
+  const r = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^table ip berth_[0-9a-f]{8}$/.test(l));
 }

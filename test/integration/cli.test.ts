@@ -116,10 +116,10 @@ describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
   });
 
   it('gives --network none loopback only and --network host the host interfaces', () => {
-    const none = t.cli(['run', '--rm', img, 'cat', '/proc/net/dev']);
+    const none = t.cli(['run', '--rm', '--network', 'none', img, 'cat', '/proc/net/dev']);
     const ifaces = (s: string): string[] => s.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
     expect(ifaces(none.stdout)).toEqual(['lo']);
-    expect(t.cli(['run', '--rm', img, 'sh', '-c', 'cat /sys/class/net/lo/operstate; cat /sys/class/net/lo/flags']).stdout).toMatch(/0x9/);
+    expect(t.cli(['run', '--rm', '--network', 'none', img, 'sh', '-c', 'cat /sys/class/net/lo/operstate; cat /sys/class/net/lo/flags']).stdout).toMatch(/0x9/);
     const host = t.cli(['run', '--rm', '--network', 'host', img, 'cat', '/proc/net/dev']);
     expect(ifaces(host.stdout).sort()).toEqual(ifaces(readFileSync('/proc/net/dev', 'utf8')).sort());
   });

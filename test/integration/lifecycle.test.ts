@@ -179,7 +179,7 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     expect(r.code).toBe(0);
     const [header, row] = r.stdout.trim().split('\n');
     expect(header).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
-    expect(row).toMatch(/detached\s+\d+\.\d\d%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB\s+\d+\.\d\d%\s+0B \/ 0B\s+.+\s1$/);
+    expect(row).toMatch(/detached\s+\d+\.\d\d%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB\s+\d+\.\d\d%\s+[\d.]+k?B \/ [\d.]+k?B\s+.+\s1$/);
     const fmt = t.cli(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'detached']);
     expect(fmt.stdout).toBe('detached 1\n');
   });

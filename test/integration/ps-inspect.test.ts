@@ -109,7 +109,7 @@ describe.skipIf(skipIntegration('ps and inspect'))('ps and inspect', () => {
     const json = ok(['ps', '-a', '--format', 'json', '-f', 'name=web']).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(json).toHaveLength(1);
     expect(Object.keys(json[0]!)).toEqual(['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status']);
-    expect(json[0]).toMatchObject({ Command: '"sleep 300"', ID: ids['web']!.slice(0, 12), Image: 'busybox:test', Labels: 'app=shop,tier=web', Names: 'web', State: 'running', Networks: 'none' });
+    expect(json[0]).toMatchObject({ Command: '"sleep 300"', ID: ids['web']!.slice(0, 12), Image: 'busybox:test', Labels: 'app=shop,tier=web', Names: 'web', State: 'running', Networks: 'bridge' });
     expect(json[0]!['CreatedAt']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
     const bad = t.cli(['ps', '--format', '{{.Nope}}']);
     expect(bad.code).toBe(125);
@@ -133,9 +133,17 @@ describe.skipIf(skipIntegration('ps and inspect'))('ps and inspect', () => {
       Driver: 'overlay2',
       Platform: 'linux',
       Mounts: [],
-      HostConfig: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file' }, NetworkMode: 'none', AutoRemove: false },
+      HostConfig: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file' }, NetworkMode: 'bridge', AutoRemove: false },
       Config: { Image: 'busybox:test', Cmd: ['sleep', '300'], Labels: { app: 'shop', tier: 'web' }, AttachStdin: false },
-      NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, IPAddress: '', Gateway: '', MacAddress: '', Networks: {} },
+      NetworkSettings: {
+        Bridge: '',
+        SandboxID: ids['web'],
+        Ports: {},
+        IPAddress: expect.stringMatching(/^10\.231\.\d+\.\d+$/),
+        Gateway: expect.stringMatching(/^10\.231\.\d+\.1$/),
+        MacAddress: expect.stringMatching(/^02:42:0a:e7:/),
+        Networks: { bridge: expect.objectContaining({ NetworkID: expect.stringMatching(/^[0-9a-f]{64}$/), IPPrefixLen: 24 }) },
+      },
     });
     expect(web!['LogPath']).toMatch(new RegExp(`/${ids['web']}-json\\.log$`));
     expect((web!['GraphDriver'] as { Data: Record<string, string> }).Data['UpperDir']).toMatch(/\/upper$/);
@@ -147,7 +155,7 @@ describe.skipIf(skipIntegration('ps and inspect'))('ps and inspect', () => {
     expect(ok(['inspect', '-f', '{{.State.ExitCode}} {{.State.Running}}', 'bad'])).toBe('3 false\n');
     expect(ok(['inspect', '--format', '{{json .Config.Labels}}', 'web'])).toBe('{"app":"shop","tier":"web"}\n');
     expect(JSON.parse(ok(['inspect', '--format', '{{json .Config}}', 'web']))).toMatchObject({ Cmd: ['sleep', '300'], Image: 'busybox:test' });
-    expect(ok(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', 'web'])).toBe('\n');
+    expect(ok(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', 'web'])).toMatch(/^10\.231\.\d+\.\d+\n$/);
     expect(ok(['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', 'web'])).toBe('GREETING=hi\nMODE=test\n\n');
     expect(ok(['inspect', '--format', '{{.Name}} {{.HostConfig.RestartPolicy.Name}} {{index .Config.Labels "tier"}}', 'web', 'ok'])).toBe('/web no web\n/ok no batch\n');
     expect(ok(['inspect', '--format', '{{.Id}}', '--type', 'image', 'busybox:test'])).toMatch(/^sha256:[0-9a-f]{64}\n$/);

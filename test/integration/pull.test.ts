@@ -213,7 +213,7 @@ describe.skipIf(skipRegistry('berth pull', 'anonymous'))('berth pull', () => {
       expect(spawnSync(process.execPath, args('images'), { encoding: 'utf8' }).stdout).not.toContain('test/big');
       expect(spawnSync('mount', ['-o', 'remount,size=200m', small]).status).toBe(0);
       expect(pullIn(ref('test/big:1')).status).toBe(0);
-      const run = spawnSync(process.execPath, args('run', '--rm', ref('test/big:1'), 'sh', '-c', 'wc -c < /big.bin'), { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, args('run', '--rm', '--network', 'none', ref('test/big:1'), 'sh', '-c', 'wc -c < /big.bin'), { encoding: 'utf8' });
       expect(run.stdout.trim()).toBe(String(24 << 20));
     } finally {
       spawnSync('umount', [small]);

@@ -48,6 +48,7 @@ describe('run and create flag tables', () => {
     const lines = renderFlagUsages(runFlags, { columns: 200 }).split('\n');
     const row = (head: string, description: string): string => `${head.padEnd(36)}   ${description}`;
     expect(lines).toEqual([
+      row('      --add-host list', 'Add a custom host-to-IP mapping (host:ip)'),
       row('      --cap-add list', 'Add Linux capabilities'),
       row('      --cap-drop list', 'Drop Linux capabilities'),
       row('      --cgroup-parent string', 'Optional parent cgroup for the container'),
@@ -55,9 +56,13 @@ describe('run and create flag tables', () => {
       row('      --cpus decimal', 'Number of CPUs'),
       row('  -d, --detach', 'Run container in background and print container ID'),
       row('      --detach-keys string', 'Override the key sequence for detaching a container'),
+      row('      --dns list', 'Set custom DNS servers'),
+      row('      --dns-option list', 'Set DNS options'),
+      row('      --dns-search list', 'Set custom DNS search domains'),
       row('      --entrypoint string', 'Overwrite the default ENTRYPOINT of the image'),
       row('  -e, --env list', 'Set environment variables'),
       row('      --env-file list', 'Read in a file of environment variables'),
+      row('      --expose list', 'Expose a port or a range of ports'),
       row('      --health-cmd string', 'Command to run to check health'),
       row('      --health-interval duration', 'Time between running the check (ms|s|m|h) (default 0s)'),
       row('      --health-retries int', 'Consecutive failures needed to report unhealthy'),
@@ -65,16 +70,21 @@ describe('run and create flag tables', () => {
       row('      --health-timeout duration', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'),
       row('  -h, --hostname string', 'Container host name'),
       row('  -i, --interactive', 'Keep STDIN open even if not attached'),
+      row('      --ip string', 'IPv4 address (e.g., 172.30.100.104)'),
       row('  -l, --label list', 'Set meta data on a container'),
+      row('      --link list', 'Add link to another container'),
       row('      --log-driver string', 'Logging driver for the container (json-file or none)'),
       row('      --log-opt list', 'Log driver options (json-file: max-size, max-file)'),
       row('  -m, --memory bytes', 'Memory limit'),
       row('      --mount mount', 'Attach a filesystem mount to the container'),
       row('      --name string', 'Assign a name to the container'),
       row('      --network network', 'Connect a container to a network'),
+      row('      --network-alias list', 'Add network-scoped alias for the container'),
       row('      --no-healthcheck', 'Disable any container-specified HEALTHCHECK'),
       row('      --pids-limit int', 'Tune container pids limit (set -1 for unlimited)'),
       row('      --privileged', 'Give extended privileges to this container'),
+      row("  -p, --publish list", "Publish a container's port(s) to the host"),
+      row('  -P, --publish-all', 'Publish all exposed ports to random ports'),
       row('      --read-only', "Mount the container's root filesystem as read only"),
       row('      --restart string', 'Restart policy to apply when a container exits (default "no")'),
       row('      --rm', 'Automatically remove the container and its associated anonymous volumes when it exits'),
@@ -185,10 +195,22 @@ describe('toCreateOptions', () => {
     expect(run(['--net=host', 'img']).options.networkMode).toBe('host');
   });
 
-  it('refuses a network mode berth does not have', () => {
-    expect(flagError(() => run(['--network', 'bridge', 'img']))).toBe(
-      'invalid argument "bridge" for "--network" flag: berth supports only the "none" and "host" network modes',
-    );
+  it('takes the network flags as docker does; the engine checks the network exists', () => {
+    const o = run(['--network', 'front', '--network-alias', 'api', '--ip', '10.5.0.9', '-p', '8080:80', '-P', '--expose', '9000/udp', '--link', 'db:store', '--dns', '9.9.9.9', '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--add-host', 'h:10.0.0.1', 'img']).options;
+    expect(o).toMatchObject({
+      networkMode: 'front',
+      networkAliases: ['api'],
+      ip: '10.5.0.9',
+      publish: ['8080:80'],
+      publishAll: true,
+      expose: ['9000/udp'],
+      links: ['db:store'],
+      dns: ['9.9.9.9'],
+      dnsSearch: ['example.test'],
+      dnsOptions: ['ndots:2'],
+      addHosts: ['h:10.0.0.1'],
+    });
+    expect(run(['--network', 'default', 'img']).options.networkMode).toBe('bridge');
   });
 
   it('refuses --restart with --rm, and --no-healthcheck with --health-*', () => {

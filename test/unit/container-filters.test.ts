@@ -83,6 +83,25 @@ describe('ps filters', () => {
     expect(await pick({ 'is-task': ['false'] })).toHaveLength(5);
   });
 
+  it('matches publish= against published container ports and expose= against exposed ones', async () => {
+    const web = containerRecordSchema.parse({
+      ...record('pub', { state: { Status: 'running', Running: true, ...started } }),
+      Config: { ...recs[0]!.Config, ExposedPorts: { '80/tcp': {}, '53/udp': {} } },
+      NetworkSettings: { Networks: { front: { NetworkID: 'n'.repeat(64) } } },
+    });
+    web.Runtime.ports = [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }];
+    const match = async (f: ContainerFilters): Promise<boolean> => (await containerFilter(f, [web], images))(web);
+    expect(await match({ publish: ['80'] })).toBe(true);
+    expect(await match({ publish: ['79-81/tcp'] })).toBe(true);
+    expect(await match({ publish: ['80/udp'] })).toBe(false);
+    expect(await match({ publish: ['53/udp'] })).toBe(false);
+    expect(await match({ expose: ['53/udp'] })).toBe(true);
+    expect(await match({ network: ['front'] })).toBe(true);
+    expect(await match({ network: ['n'.repeat(64)] })).toBe(true);
+    expect(await match({ network: ['back'] })).toBe(false);
+    await expect(pick({ publish: ['eighty'] })).rejects.toThrow('invalid port filter: eighty');
+  });
+
   it("refuses what docker refuses, with docker's messages", async () => {
     await expect(pick({ bogus: ['1'] })).rejects.toThrow("invalid filter 'bogus'");
     await expect(pick({ status: ['sleeping'] })).rejects.toThrow("invalid filter 'status=sleeping'");

@@ -13,7 +13,7 @@ function record(over: Partial<ContainerRecord['Config']> = {}, host: Partial<Con
   });
 }
 
-const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: ['CAP_KILL'] };
+const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: ['CAP_KILL'], network: { network: 'new' as const, ports: [], hosts: [], env: [] } };
 
 describe('container environment', () => {
   it('merges env by key, later wins', () => {
@@ -33,9 +33,15 @@ describe('buildShimSpec', () => {
     expect(plain.noNewPrivileges).toBe(true);
     expect(plain.network).toBe('new');
     expect(plain.args).toEqual(['sh', '-c', 'true']);
-    const priv = buildShimSpec(record({}, { Privileged: true, NetworkMode: 'host' }), files);
+    const priv = buildShimSpec(record({}, { Privileged: true, NetworkMode: 'host' }), { ...files, network: { ...files.network, network: 'host' } });
     expect(priv.maskedPaths).toEqual([]);
     expect(priv.sysfsReadWrite).toBe(true);
     expect(priv.network).toBe('host');
+  });
+  it("puts link variables first, so the container's own env wins", () => {
+    const spec = buildShimSpec(record({ Env: ['DB_PORT=mine'] }), { ...files, network: { ...files.network, env: ['DB_PORT=tcp://10.0.0.2:80', 'DB_NAME=/a/db'] } });
+    expect(spec.env).toContain('DB_PORT=mine');
+    expect(spec.env).toContain('DB_NAME=/a/db');
+    expect(spec.env).not.toContain('DB_PORT=tcp://10.0.0.2:80');
   });
 });

@@ -14,7 +14,7 @@ function record(extra: Record<string, unknown>, host: Record<string, unknown> = 
   });
 }
 
-const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: [] };
+const files = { dir: '/c', lowerDirs: ['/l'], socket: '/s', cgroup: { procs: [], tasks: [] }, etcBinds: [], exitCommand: [], capabilities: [], network: { network: 'new' as const, ports: [], hosts: [], env: [] } };
 
 describe('mounts in the shim spec', () => {
   it('reads a record written before volumes existed as one with none', () => {

@@ -34,6 +34,7 @@ import { containerFsCommands } from './container-fs.js';
 import { execCommand, execFlags } from './exec.js';
 import { volumeCommands } from './volume.js';
 import { networkCommands } from './network.js';
+import { portCommand } from './port.js';
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   /** As typed after `berth`; management forms like `container ls` are listed with a space. */
@@ -60,7 +61,7 @@ const psFlags = defineFlags([
   { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
   { long: 'last', short: 'n', type: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
   { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
-  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=, network=)' },
+  { long: 'filter', short: 'f', type: 'stringArray', valueName: 'filter', description: 'Filter output based on conditions provided (status=, name=, id=, label=, ancestor=, exited=, before=, since=, health=, network=, publish=, expose=, volume=)' },
   { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'table', 'table TEMPLATE', 'json', or a Go TEMPLATE ({{.ID}}, {{.Names}}, {{.Status}}, {{.Label \"k\"}}…)" },
 ] as const);
 
@@ -344,6 +345,15 @@ export const COMMANDS: readonly Command[] = [
     flags: statsFlags,
     run: (ctx, p) =>
       statsCommand(ctx, p.positionals, { all: p.values.all, noStream: p.values['no-stream'], noTrunc: p.values['no-trunc'], format: p.values.format }),
+  }),
+  command({
+    names: ['port', 'container port'],
+    usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]',
+    description: 'List port mappings or a specific mapping for the container',
+    flags: noFlags,
+    minArgs: 1,
+    maxArgs: 2,
+    run: (ctx, p) => portCommand(ctx, p.positionals[0]!, p.positionals[1]),
   }),
   command({
     names: ['wait', 'container wait'],

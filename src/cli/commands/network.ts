@@ -129,6 +129,23 @@ export async function networkPruneCommand(ctx: CommandContext, o: { force: boole
   return 0;
 }
 
+export async function networkConnectCommand(ctx: CommandContext, net: string, container: string, o: { aliases: string[]; ip: string }): Promise<number> {
+  await ctx.engine.connectNetwork(net, container, { aliases: o.aliases, ...(o.ip !== '' ? { ip: o.ip } : {}) });
+  return 0;
+}
+
+export async function networkDisconnectCommand(ctx: CommandContext, net: string, container: string): Promise<number> {
+  await ctx.engine.disconnectNetwork(net, container);
+  return 0;
+}
+
+const noFlags = defineFlags([] as const);
+
+const connectFlags = defineFlags([
+  { long: 'alias', type: 'stringArray', valueName: 'strings', description: 'Add network-scoped alias for the container' },
+  { long: 'ip', type: 'string', valueName: 'string', description: 'IPv4 address (e.g., "172.30.100.104")' },
+] as const);
+
 const createFlags = defineFlags([
   { long: 'attachable', type: 'bool', description: 'Enable manual container attachment' },
   { long: 'driver', short: 'd', type: 'string', default: 'bridge', description: 'Driver to manage the Network (berth has bridge only)' },
@@ -204,6 +221,24 @@ export const networkCommands: readonly Command[] = [
     flags: rmFlags,
     minArgs: 1,
     run: (ctx, p) => networkRmCommand(ctx, p.positionals, p.values.force),
+  }),
+  command({
+    names: ['network connect'],
+    usage: 'network connect [OPTIONS] NETWORK CONTAINER',
+    description: 'Connect a container to a network',
+    flags: connectFlags,
+    minArgs: 2,
+    maxArgs: 2,
+    run: (ctx, p) => networkConnectCommand(ctx, p.positionals[0]!, p.positionals[1]!, { aliases: p.values.alias, ip: p.values.ip }),
+  }),
+  command({
+    names: ['network disconnect'],
+    usage: 'network disconnect [OPTIONS] NETWORK CONTAINER',
+    description: 'Disconnect a container from a network',
+    flags: noFlags,
+    minArgs: 2,
+    maxArgs: 2,
+    run: (ctx, p) => networkDisconnectCommand(ctx, p.positionals[0]!, p.positionals[1]!),
   }),
   command({
     names: ['network prune'],
