@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { busyboxTar } from '../test/helpers/berth.js';
+import { busyboxTar } from '../test/helpers/busybox.js';
 import { repoRoot } from '../test/helpers/env.js';
 import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';
 

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { busyboxTar } from '../test/helpers/berth.js';
+import { busyboxTar } from '../test/helpers/busybox.js';
 import { repoRoot } from '../test/helpers/env.js';
 import { natTableName } from '../src/network/root-names.js';
 import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';

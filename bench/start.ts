@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { busyboxTar } from '../test/helpers/berth.js';
+import { busyboxTar } from '../test/helpers/busybox.js';
 import { repoRoot } from '../test/helpers/env.js';
 import { ensureDocker, median, must, ownMemoryCgroup, removePeerCgroups, startDockerd, stopDockerd, timeRuns as timeCommand, type Dockerd } from './peers.js';
 
