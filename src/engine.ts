@@ -588,6 +588,9 @@ export class Engine {
     return this.containers.locked(async () => {
       const all = await this.containers.list();
       await this.containers.removeOrphans(all);
+      // Leases whose container is gone (a crash between a start and its record) go back to the pool.
+      const ids = new Set(all.map((r) => r.Id));
+      await this.networks.ipam.reap((holder) => ids.has(holder));
       const taken = (n: string): boolean => all.some((r) => r.Name === `/${n}`);
       const name = o.name?.replace(/^\//, '') ?? generateName(taken);
       const holder = all.find((r) => r.Name === `/${name}`);

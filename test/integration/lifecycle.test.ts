@@ -4,13 +4,15 @@
  * policies and system boot, and repair after a kill -9 of the CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busyboxTar, cliPath, importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
 import { hasScript, underTerminal } from '../helpers/terminal.js';
 import { skipIntegration } from '../helpers/env.js';
 import { isAlive } from '../../src/runtime/process-identity.js';
+import { vethName } from '../../src/network/container-network.js';
 import type { ContainerRecord } from '../../src/container/record.js';
 
 function cgroupFile(handle: unknown, controller: string, file: string): string {
@@ -317,6 +319,15 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     for (const r of running) {
       if (r.Runtime.shim) await eventually('the supervisor to go', () => (isAlive(r.Runtime.shim!) ? undefined : true));
     }
+    // Nor is anything of their networking left: veths, pinned namespaces, leases.
+    const netId = (await t.engine.inspectNetwork('bridge')).Id;
+    for (const r of running) {
+      expect(spawnSync('ip', ['link', 'show', vethName(r.Id, netId)]).status).not.toBe(0);
+      expect(existsSync(path.join(t.runRoot, 'netns', r.Id))).toBe(false);
+    }
+    const leases = path.join(t.root, 'networks', netId, 'leases');
+    const holders = existsSync(leases) ? readdirSync(leases).map((f) => readFileSync(path.join(leases, f), 'utf8')) : [];
+    expect(holders.filter((h) => running.some((r) => r.Id === h))).toEqual([]);
   });
 });
 

@@ -184,6 +184,11 @@ describe.skipIf(skipNetwork())(
       const byName = ok(['run', '--rm', '--network', 'front', img, ...httpGet('api')]);
       expect(byName).toContain('hello from');
       expect(ok(['run', '--rm', '--network', 'front', img, ...httpGet('service')])).toContain('hello from');
+      expect(ok(['run', '--rm', '--network', 'front', '--ip', `10.232.${base}.50`, img, 'ip', '-4', 'addr', 'show', 'eth0'])).toContain(`inet 10.232.${base}.50/24`);
+      const taken = t.cli(['run', '--rm', '--network', 'front', '--ip', apiIp, img, 'true']);
+      expect(taken.code).not.toBe(0);
+      expect(taken.stderr).toContain(apiIp);
+      expect(t.cli(['run', '--rm', '--ip', '10.1.1.1', img, 'true']).stderr).toContain('user specified IP address and aliases are supported only for user defined networks');
       // A later container is added to the hosts of the ones already running.
       ok(['run', '-d', '--name', 'late', '--network', 'front', img, 'sleep', '60']);
       expect(ok(['exec', 'api', 'cat', '/etc/hosts'])).toMatch(/\tlate\b/);
