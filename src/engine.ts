@@ -45,7 +45,7 @@ import { containerFilter, validateFilters, type ContainerFilters, type ImageLook
 import type { ContainerConfig } from './image/config.js';
 import { generateName, newContainerId } from './container/names.js';
 import { etcFiles } from './container/etc-files.js';
-import { ContainerNetworking, networkView, sharedWith } from './network/container-network.js';
+import { ContainerNetworking, networkView, sharedWith, type NetworkView } from './network/container-network.js';
 import { NetlinkBridgeDriver } from './network/bridge-driver.js';
 import { defaultBridgeName, natTableName } from './network/root-names.js';
 import { portMapFrom } from './network/ports.js';
@@ -529,28 +529,31 @@ export class Engine {
    * at its next start), reachable there by its name and aliases.
    */
   async connectNetwork(netRef: string, ref: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
-    const found = await this.inspect(ref);
-    await this.containers.locked(async () => {
-      const rec = await this.containers.load(found.Id);
-      if (!rec) throw new NotFoundError(`No such container: ${ref}`);
-      const net = networkView(await this.networks.resolve(netRef));
-      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
-      await this.networking.connect(rec, net, opts, running);
-      await this.containers.save(rec, { transient: rec.State.Running });
-    });
+    await this.changeNetworks(netRef, ref, (rec, net, running) => this.networking.connect(rec, net, opts, running));
   }
 
   /** `docker network disconnect`: the container leaves the network, its address released. */
   async disconnectNetwork(netRef: string, ref: string): Promise<void> {
+    await this.changeNetworks(netRef, ref, (rec, net, running) => this.networking.disconnect(rec, net, running));
+  }
+
+  private async changeNetworks(
+    netRef: string,
+    ref: string,
+    change: (rec: ContainerRecord, net: NetworkView, running: ContainerRecord[]) => Promise<void>,
+  ): Promise<void> {
     const found = await this.inspect(ref);
     await this.containers.locked(async () => {
       const rec = await this.containers.load(found.Id);
       if (!rec) throw new NotFoundError(`No such container: ${ref}`);
-      const net = networkView(await this.networks.resolve(netRef));
-      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
-      await this.networking.disconnect(rec, net, running);
+      await change(rec, networkView(await this.networks.resolve(netRef)), await this.runningOthers(rec.Id));
       await this.containers.save(rec, { transient: rec.State.Running });
     });
+  }
+
+  /** The running containers but one: whose endpoints the NAT rules and hosts files are made from. */
+  private async runningOthers(id: string): Promise<ContainerRecord[]> {
+    return (await this.containers.list()).filter((r) => r.State.Running && r.Id !== id);
   }
 
   // ---- containers ---------------------------------------------------------
@@ -830,7 +833,7 @@ export class Engine {
       pidsLimit: rec.HostConfig.PidsLimit,
       privileged: rec.HostConfig.Privileged,
     });
-    const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+    const running = await this.runningOthers(rec.Id);
     let networked = false;
     try {
       recreateBindSources(rec);
@@ -1338,7 +1341,7 @@ export class Engine {
       const handle = (fresh?.Runtime.cgroup as CgroupHandle | null | undefined) ?? this.cgroups().handleFor(now.Id, now.HostConfig.CgroupParent || this.defaultCgroupParent);
       await this.cgroups().remove(handle);
       // A start killed half-way may have left its veths, leases, netns and rules.
-      const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== now.Id);
+      const running = await this.runningOthers(now.Id);
       await this.networking.tearDown(fresh ?? now, running);
       await this.containers.remove(rec.Id);
       if (opts.volumes) await this.volumes.removeAnonymous(now);
@@ -1395,7 +1398,7 @@ export class Engine {
     const cgroups = this.cgroups();
     const oom = handle ? await cgroups.oomKilled(handle).catch(() => false) : false;
     if (handle) await cgroups.remove(handle);
-    const running = (await this.containers.list()).filter((r) => r.State.Running && r.Id !== rec.Id);
+    const running = await this.runningOthers(rec.Id);
     await this.networking.tearDown(rec, running);
     this.networking.syncPeers(rec, running);
     rec.State = {

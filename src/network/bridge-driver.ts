@@ -74,6 +74,13 @@ export class NetlinkBridgeDriver implements BridgeDriver, LinkOps {
     }
   }
 
+  freeEthName(netns: string): string {
+    const taken = new Set(withRtnetlink(netns, (ns) => ns.listLinks().map((l) => l.name)));
+    let n = 0;
+    while (taken.has(`eth${n}`)) n++;
+    return `eth${n}`;
+  }
+
   removeLink(name: string): void {
     withRtnetlink('', (nl) => nl.deleteLink(name));
   }

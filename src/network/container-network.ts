@@ -55,6 +55,8 @@ export interface LinkOps {
   removeNetns(file: string): void;
   /** A veth pair: hostName on the bridge and up; the peer as ifName inside the netns, configured and up. */
   addEndpoint(o: { netns: string; hostName: string; ifName: string; bridge: string; mac: string; cidr: string; gateway?: string }): void;
+  /** The first ethN not taken inside the namespace (networks come and go on a running container). */
+  freeEthName(netns: string): string;
   removeLink(name: string): void;
 }
 
@@ -104,6 +106,22 @@ export function macFor(ip: string): string {
 /** The host end's name: stable for a container on a network, so a crashed start's veth can be found again. */
 export function vethName(containerId: string, networkId: string): string {
   return `vb${createHash('sha256').update(`${containerId}/${networkId}`).digest('hex').slice(0, 11)}`;
+}
+
+/** A container's endpoint on a network before it runs there: what it asked for, no address yet. */
+function newEndpoint(networkId: string, o: { ip?: string | undefined; aliases?: readonly string[] | undefined }): EndpointSettings {
+  return {
+    IPAMConfig: o.ip !== undefined ? { IPv4Address: o.ip } : null,
+    Links: null,
+    Aliases: o.aliases && o.aliases.length > 0 ? [...o.aliases] : null,
+    MacAddress: '',
+    NetworkID: networkId,
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    DNSNames: null,
+  };
 }
 
 function shortName(rec: ContainerRecord): string {
@@ -157,18 +175,7 @@ export class ContainerNetworking {
     return {
       NetworkMode: net.Name === 'bridge' ? 'bridge' : net.Name,
       Networks: {
-        [net.Name]: {
-          IPAMConfig: o.ip !== undefined ? { IPv4Address: o.ip } : null,
-          Links: null,
-          Aliases: o.aliases.length > 0 ? [...o.aliases] : null,
-          MacAddress: '',
-          NetworkID: net.Id,
-          EndpointID: '',
-          Gateway: '',
-          IPAddress: '',
-          IPPrefixLen: 0,
-          DNSNames: null,
-        },
+        [net.Name]: newEndpoint(net.Id, o),
       },
       Links: links.length > 0 ? links : null,
     };
@@ -229,7 +236,7 @@ export class ContainerNetworking {
       this.d.links.addEndpoint({
         netns: rec.Runtime.netns!,
         hostName,
-        ifName: `eth${Object.keys(rec.NetworkSettings.Networks).indexOf(name)}`,
+        ifName: this.d.links.freeEthName(rec.Runtime.netns!),
         bridge: net.bridge,
         mac,
         cidr: `${ip}/${prefixLength(net.subnet)}`,
@@ -312,18 +319,7 @@ export class ContainerNetworking {
     if (opts.ip !== undefined || (opts.aliases?.length ?? 0) > 0) {
       if (!isUserNetwork(net.Name)) throw new InvalidArgumentError('user specified IP address and aliases are supported only for user defined networks');
     }
-    rec.NetworkSettings.Networks[net.Name] = {
-      IPAMConfig: opts.ip !== undefined ? { IPv4Address: opts.ip } : null,
-      Links: null,
-      Aliases: opts.aliases && opts.aliases.length > 0 ? [...opts.aliases] : null,
-      MacAddress: '',
-      NetworkID: net.Id,
-      EndpointID: '',
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
-      DNSNames: null,
-    };
+    rec.NetworkSettings.Networks[net.Name] = newEndpoint(net.Id, opts);
     if (!rec.State.Running || !rec.Runtime.netns) return;
     try {
       // A network joined later never takes over the default route.

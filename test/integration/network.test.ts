@@ -204,8 +204,20 @@ describe.skipIf(skipNetwork())(
       // connect: api joins back too, and a container there reaches it by name.
       ok(['network', 'connect', '--alias', 'api-back', 'back', 'api']);
       expect(ok(['run', '--rm', '--network', 'back', img, ...httpGet('api-back')])).toContain('hello from');
+      const links = (): string[] => ok(['exec', 'api', 'ip', '-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => n.startsWith('eth'));
+      expect(links().sort()).toEqual(['eth0', 'eth1']);
       ok(['network', 'disconnect', 'back', 'api']);
       expect(inspect('api', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}')).toBe('front');
+      expect(links()).toEqual(['eth0']);
+      expect(t.cli(['run', '--rm', '--network', 'back', img, ...httpGet('api-back')]).code).not.toBe(0);
+      // A network joined while another's interface is gone takes the first free name.
+      ok(['network', 'connect', 'sealed', 'api']);
+      ok(['network', 'disconnect', 'front', 'api']);
+      ok(['network', 'connect', 'back', 'api']);
+      expect(links().sort()).toEqual(['eth0', 'eth1']);
+      ok(['network', 'disconnect', 'back', 'api']);
+      ok(['network', 'disconnect', 'sealed', 'api']);
+      ok(['network', 'connect', 'front', 'api']);
       const inUse = t.cli(['network', 'rm', 'front']);
       expect(inUse.code).not.toBe(0);
       expect(inUse.stderr).toContain('has active endpoints');
