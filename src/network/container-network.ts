@@ -5,11 +5,11 @@
  * the NAT table is always rendered from a consistent view of the running containers.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerRecord, EndpointSettings } from '../container/record.js';
 import { rewriteHosts, type HostsEntry } from '../container/etc-files.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BridgeDriver, NatEndpoint, PublishedPort } from './types.js';
 import { linkEnv, parseLink } from './links.js';
@@ -19,7 +19,7 @@ import { withPublishAll } from './ports.js';
 import { hostPortIsFree, resolvePorts } from './port-allocation.js';
 import { networkSettingsPorts } from './port-format.js';
 import { renderRuleset } from './nft-ruleset.js';
-import { applyRuleset } from './nftables.js';
+import { applyRuleset, findNft } from './nftables.js';
 
 /** What the network store gives this module (network/manager.ts). */
 export interface NetworkView {
@@ -108,6 +108,14 @@ export function vethName(containerId: string, networkId: string): string {
   return `vb${createHash('sha256').update(`${containerId}/${networkId}`).digest('hex').slice(0, 11)}`;
 }
 
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A container's endpoint on a network before it runs there: what it asked for, no address yet. */
 function newEndpoint(networkId: string, o: { ip?: string | undefined; aliases?: readonly string[] | undefined }): EndpointSettings {
   return {
@@ -129,6 +137,8 @@ function shortName(rec: ContainerRecord): string {
 }
 
 export class ContainerNetworking {
+  private warnedNoNft = false;
+
   constructor(private readonly d: NetworkDeps) {}
 
   netnsFile(id: string): string {
@@ -371,7 +381,22 @@ export class ContainerNetworking {
       }
     }
     const nat = networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.Internal }));
-    await applyRuleset(renderRuleset(this.d.natTable, nat, endpoints));
+    const text = renderRuleset(this.d.natTable, nat, endpoints);
+    if (findNft() === undefined) {
+      // Without nftables the default bridge still joins containers and the host; ports, NAT out and isolating networks need it.
+      if (endpoints.some((e) => e.ports.length > 0) || nat.length > 1) {
+        throw new UnavailableError('published ports and user networks need nftables: install the nftables package (nft)');
+      }
+      if (!this.warnedNoNft) this.d.logger.warn('nft not found: containers on the default bridge get no outbound NAT (install nftables)');
+      this.warnedNoNft = true;
+      return;
+    }
+    // Most starts and stops change no rule (no published ports): nft is not run for those.
+    const applied = path.join(this.d.runRoot, 'nat-ruleset');
+    if (readIfExists(applied) === text) return;
+    await applyRuleset(text);
+    mkdirSync(this.d.runRoot, { recursive: true, mode: 0o700 });
+    writeFileSync(applied, text, { mode: 0o600 });
   }
 
   /** The container's /etc/hosts lines: its own addresses, links, peers on its user networks, --add-host. */
