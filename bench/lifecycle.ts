@@ -15,7 +15,8 @@ import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDocker
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const CONTAINERS = 200;
 const LOG_BYTES = 100 * 1000 * 1000;
-const cli = path.join(repoRoot, 'bin', 'berth.js');
+// The launcher, as users run berth (it keeps NODE_EXTRA_CA_CERTS out of Node's start).
+const cli = path.join(repoRoot, 'bin', 'berth');
 
 /** A container command printing LOG_BYTES of 100-byte lines, then sleeping so logs can be read while it runs. */
 const PRINTER = ['sh', '-c', `yes '${'x'.repeat(99)}' | head -c ${LOG_BYTES}; sleep 1000`];
@@ -50,12 +51,12 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync('/tmp/berth-bench-');
   const root = path.join(dir, 'berth');
-  const berth = (...args: string[]): string[] => [cli, '--root', root, '--run-root', path.join(root, 'run'), ...args];
+  const berth = (...args: string[]): string[] => ['--root', root, '--run-root', path.join(root, 'run'), ...args];
   let dockerd: Dockerd | undefined;
   const results: Record<string, number> = {};
   try {
     const tar = busyboxTar(dir);
-    must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
+    must(cli, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
     const haveDocker = ensureDocker();
     if (haveDocker) {
       dockerd = await startDockerd(dir);
@@ -66,19 +67,19 @@ async function main(): Promise<void> {
     const docker = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
 
     // exec C true
-    const id = must(process.execPath, berth('run', '-d', '--network', 'none', 'bench', 'sleep', '100000')).trim();
-    results['execBerth'] = timeRuns('berth exec C true', process.execPath, berth('exec', id, 'true'), { runs: RUNS });
+    const id = must(cli, berth('run', '-d', '--network', 'none', 'bench', 'sleep', '100000')).trim();
+    results['execBerth'] = timeRuns('berth exec C true', cli, berth('exec', id, 'true'), { runs: RUNS });
     if (dockerd) {
       const did = must('docker', docker('run', '-d', '--network', 'none', 'bench', 'sleep', '100000')).trim();
       results['execDocker'] = timeRuns('docker exec C true', 'docker', docker('exec', did, 'true'), { runs: RUNS });
     }
 
     // logs of 100 MB
-    const printer = must(process.execPath, berth('run', '-d', '--network', 'none', '--log-opt', 'max-size=1g', 'bench', ...PRINTER)).trim();
+    const printer = must(cli, berth('run', '-d', '--network', 'none', '--log-opt', 'max-size=1g', 'bench', ...PRINTER)).trim();
     const logFile = path.join(root, 'containers', printer, `${printer}-json.log`);
     await logged(() => Number(spawnSync('sh', ['-c', `grep -c . ${logFile} 2>/dev/null || echo 0`], { encoding: 'utf8' }).stdout.trim()) * 100);
     const logRuns = Math.max(3, Math.floor(RUNS / 3));
-    results['logsBerth'] = timeToNull('berth logs (100 MB)', process.execPath, berth('logs', printer), logRuns);
+    results['logsBerth'] = timeToNull('berth logs (100 MB)', cli, berth('logs', printer), logRuns);
     if (dockerd) {
       const dp = must('docker', docker('run', '-d', '--network', 'none', 'bench', ...PRINTER)).trim();
       const dockerLog = must('docker', docker('inspect', '-f', '{{.LogPath}}', dp)).trim();
@@ -87,8 +88,8 @@ async function main(): Promise<void> {
     }
 
     // ps -a over 200 containers (plus the ones above)
-    for (let i = 0; i < CONTAINERS; i++) must(process.execPath, berth('create', '--network', 'none', 'bench', 'true'));
-    results['psBerth'] = timeRuns(`berth ps -a (${CONTAINERS} containers)`, process.execPath, berth('ps', '-a'), { runs: RUNS });
+    for (let i = 0; i < CONTAINERS; i++) must(cli, berth('create', '--network', 'none', 'bench', 'true'));
+    results['psBerth'] = timeRuns(`berth ps -a (${CONTAINERS} containers)`, cli, berth('ps', '-a'), { runs: RUNS });
     if (dockerd) {
       for (let i = 0; i < CONTAINERS; i++) must('docker', docker('create', '--network', 'none', 'bench', 'true'));
       results['psDocker'] = timeRuns(`docker ps -a (${CONTAINERS} containers)`, 'docker', docker('ps', '-a'), { runs: RUNS });
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     ratio('psBerth', 'psDocker', 'ps -a: berth ÷ docker (target ≤ 0.5)');
     ratio('logsDocker', 'logsBerth', 'logs throughput: berth ÷ docker (target ≥ 1)');
   } finally {
-    spawnSync(process.execPath, berth('rm', '-f', ...must(process.execPath, berth('ps', '-aq')).split('\n').filter(Boolean)), { stdio: 'ignore' });
+    spawnSync(cli, berth('rm', '-f', ...must(cli, berth('ps', '-aq')).split('\n').filter(Boolean)), { stdio: 'ignore' });
     if (dockerd) {
       const ids = spawnSync('docker', ['-H', dockerd.host, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) spawnSync('docker', ['-H', dockerd.host, 'rm', '-f', ...ids], { stdio: 'ignore' });

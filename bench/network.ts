@@ -17,7 +17,8 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const AB_ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 7);
 // Small enough that a round's closed connections (TIME_WAIT) never run the client out of ports.
 const AB_REQUESTS = Number(process.env['BENCH_AB_REQUESTS'] ?? 4000);
-const cli = path.join(repoRoot, 'bin', 'berth.js');
+// The launcher, as users run berth (it keeps NODE_EXTRA_CA_CERTS out of Node's start).
+const cli = path.join(repoRoot, 'bin', 'berth');
 /** Bridges of the bench's own, on subnets the tests do not use. */
 const BERTH_BRIDGE = 'berthbench0';
 const BERTH_SUBNET = '10.230.0.0/24';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync('/tmp/berth-bench-');
   const root = path.join(dir, 'berth');
   const env = { ...process.env, BERTH_BRIDGE, BERTH_BRIDGE_SUBNET: BERTH_SUBNET };
-  const berth = (...args: string[]): string[] => [cli, '--root', root, '--run-root', path.join(root, 'run'), ...args];
+  const berth = (...args: string[]): string[] => ['--root', root, '--run-root', path.join(root, 'run'), ...args];
   let dockerd: Dockerd | undefined;
   const results: Record<string, number> = {};
   try {
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     mkdirSync(www, { recursive: true });
     writeFileSync(path.join(www, 'index.html'), 'x'.repeat(4096));
     const tar = busyboxTar(dir);
-    must(process.execPath, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'), { env });
+    must(cli, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'), { env });
     if (ensureDocker()) {
       must('ip', ['link', 'add', DOCKER_BRIDGE, 'type', 'bridge']);
       must('ip', ['addr', 'add', DOCKER_GATEWAY, 'dev', DOCKER_BRIDGE]);
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
     }
     const docker = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
 
-    const id = must(process.execPath, berth('run', '-d', '-p', '127.0.0.1:18080:80', 'bench', ...HTTPD), { env }).trim();
-    const ip = must(process.execPath, berth('inspect', '-f', '{{.NetworkSettings.IPAddress}}', id), { env }).trim();
+    const id = must(cli, berth('run', '-d', '-p', '127.0.0.1:18080:80', 'bench', ...HTTPD), { env }).trim();
+    const ip = must(cli, berth('inspect', '-f', '{{.NetworkSettings.IPAddress}}', id), { env }).trim();
     const targets: Record<string, string> = {
       'berth published port': 'http://127.0.0.1:18080/index.html',
       'berth container address': `http://${ip}:80/index.html`,
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     for (const url of Object.values(targets)) await waitFor(url);
     Object.assign(results, throughput(targets));
 
-    results['runBerth'] = timeRuns('berth run --rm (bridge) true', process.execPath, berth('run', '--rm', 'bench', 'true'), { runs: RUNS, env });
+    results['runBerth'] = timeRuns('berth run --rm (bridge) true', cli, berth('run', '--rm', 'bench', 'true'), { runs: RUNS, env });
     if (dockerd) results['runDocker'] = timeRuns('docker run --rm (bridge) true', 'docker', docker('run', '--rm', 'bench', 'true'), { runs: RUNS });
 
     console.log('');
@@ -115,8 +116,8 @@ async function main(): Promise<void> {
     ratio('berth published port', 'docker published port', 'published: berth ÷ docker (target ≥ 1.0)');
     ratio('runBerth', 'runDocker', 'run --rm true on the bridge: berth ÷ docker (target ≤ 0.5)');
   } finally {
-    const ids = spawnSync(process.execPath, berth('ps', '-aq'), { encoding: 'utf8', env }).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) spawnSync(process.execPath, berth('rm', '-f', ...ids), { stdio: 'ignore', env });
+    const ids = spawnSync(cli, berth('ps', '-aq'), { encoding: 'utf8', env }).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) spawnSync(cli, berth('rm', '-f', ...ids), { stdio: 'ignore', env });
     if (dockerd) {
       const dids = spawnSync('docker', ['-H', dockerd.host, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
       if (dids.length > 0) spawnSync('docker', ['-H', dockerd.host, 'rm', '-f', ...dids], { stdio: 'ignore' });

@@ -12,8 +12,8 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // pino loads on first use through createRequire; it stays a dependency, not part of the bundle.
-  external: ['pino'],
+  // pino and undici load on first use through createRequire; they stay dependencies, not part of the bundle.
+  external: ['pino', 'undici'],
   // The sources find the package and load the addon relative to their own file.
   define: { 'import.meta.url': '__berthModuleUrl' },
   banner: { js: "const __berthModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

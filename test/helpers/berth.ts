@@ -14,6 +14,8 @@ import { busyboxTar } from './busybox.js';
 export { busyboxTar };
 
 export const cliPath = path.join(repoRoot, 'bin', 'berth.js');
+/** The command users run (bin/berth, the launcher in front of cliPath). */
+export const launcherPath = path.join(repoRoot, 'bin', 'berth');
 
 export interface TestRoot {
   root: string;
@@ -52,7 +54,7 @@ export function makeTestRoot(): TestRoot {
     bridge: bridge.name,
     subnet: bridge.subnet,
     cli(args, opts = {}) {
-      const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...base, ...args], {
+      const r: SpawnSyncReturns<string> = spawnSync(launcherPath, [...base, ...args], {
         input: opts.input,
         env: { ...process.env, ...bridgeEnv, ...opts.env },
         encoding: 'utf8',
@@ -61,7 +63,7 @@ export function makeTestRoot(): TestRoot {
       return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
     },
     spawnCli(args) {
-      return spawn(process.execPath, [cliPath, ...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...bridgeEnv } });
+      return spawn(launcherPath, [...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...bridgeEnv } });
     },
     async cleanup() {
       for (const c of await engine.list({ all: true }).catch(() => [])) {

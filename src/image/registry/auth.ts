@@ -11,6 +11,7 @@
  * Secrets (passwords, identity tokens, tokens, Authorization values) never go into an
  * error message, even when a token server echoes them back in its error text.
  */
+import { registryFetch } from './registry-fetch.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermissionDeniedError, UnavailableError, errorMessage } from '../../errors.js';
@@ -165,7 +166,7 @@ export class Authenticator {
   private readonly pending = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: AuthenticatorOptions) {
-    this.fetchFn = opts.fetch ?? fetch;
+    this.fetchFn = opts.fetch ?? registryFetch();
     this.now = opts.now ?? Date.now;
   }
 

@@ -4,6 +4,7 @@
  * caller or here. HTTPS always; plain HTTP only for loopback registries and those the
  * user listed as insecure (after HTTPS failed, as docker does).
  */
+import { registryFetch } from './registry-fetch.js';
 import { createHash } from 'node:crypto';
 import { BerthError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '../../errors.js';
 import { describeFetchFailure } from './auth.js';
@@ -84,7 +85,7 @@ export class RegistryClient {
   private readonly authorizations = new Map<string, string>();
 
   constructor(private readonly opts: RegistryClientOptions = {}) {
-    this.fetchFn = opts.fetch ?? fetch;
+    this.fetchFn = opts.fetch ?? registryFetch();
     this.insecure = new Set(opts.insecureRegistries ?? []);
   }
 

@@ -4,6 +4,7 @@
  * ask again. Plain HTTP only for registries the caller says may use it, and only after
  * HTTPS failed, as docker and the registry client do.
  */
+import { registryFetch } from './registry-fetch.js';
 import { PermissionDeniedError, UnavailableError } from '../../errors.js';
 import { DOCKER_HUB_API } from '../reference.js';
 import { Authenticator, describeFetchFailure, type RegistryCredentials } from './auth.js';
@@ -27,7 +28,7 @@ export function registryApiHost(server: string): string {
 /** Resolves when the registry accepts the credentials; throws PermissionDeniedError when it refuses them. */
 export async function checkLogin(host: string, credentials: RegistryCredentials, opts: CheckLoginOptions): Promise<void> {
   const apiHost = registryApiHost(host);
-  const fetchFn = opts.fetch ?? fetch;
+  const fetchFn = opts.fetch ?? registryFetch();
   const headers: Record<string, string> = opts.userAgent ? { 'User-Agent': opts.userAgent } : {};
   const get = (url: string, authorization?: string): Promise<Response> =>
     fetchFn(url, {
