@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     must(cli, berth('import', '--change', 'CMD ["sh"]', tar, 'bench:latest'));
     const results: Record<string, number> = {};
     const runArgs = berth('run', '--rm', '--network', 'none', 'bench', 'true');
-    results['berth'] = timeRuns('berth run --rm (CLI)', process.execPath, runArgs);
+    results['berth'] = timeRuns('berth run --rm (CLI)', cli, runArgs);
     if (process.env['NODE_EXTRA_CA_CERTS']) {
       // Through node directly, Node reads that bundle at every start, before any of berth's code runs; show its share.
       results['berthNode'] = timeRuns('  same, as node bin/berth.js', process.execPath, [`${cli}.js`, ...runArgs]);

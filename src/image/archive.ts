@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { InvalidArgumentError, InternalError, errorMessage } from '../errors.js';
 import type { LayerStore, PreparedLayer } from '../storage/layer-store.js';
 import { chainIds } from '../storage/chain-id.js';
-import { END_OF_ARCHIVE, layerTar, layerTarSize, tarHeader, tarPadding } from '../storage/layer-tar.js';
+import { END_OF_ARCHIVE, tarHeader, tarPadding } from '../storage/layer-tar.js';
 import { ownerTag } from '../util/owner-tag.js';
 import { ByteReader } from './byte-reader.js';
 import { decompressed } from './compression.js';
@@ -107,12 +107,11 @@ function createdSeconds(config: ImageConfig): number {
 }
 
 /**
- * The config as saved. berth keeps a layer unpacked, not its original tar, so a saved
- * layer.tar is written anew (storage/layer-tar.ts) and its digest is the original diff_id
- * only when the original tar was in that same canonical form. Otherwise the config's
- * rootfs.diff_ids are rewritten to the digests of the tars actually written, so that the
- * archive verifies: the image gets a new id, as any re-export of its layers would give it.
- * (docker keeps tar-split data beside each layer to rebuild the original bytes instead.)
+ * The config as saved. A saved layer.tar is the layer's original archive, made again from its
+ * tar-split record (image/tar-split.ts), so its digest is the original diff_id. A layer without
+ * one (or whose files no longer match it) is written anew (storage/layer-tar.ts); then the
+ * config's rootfs.diff_ids are rewritten to the digests of the tars actually written, so that
+ * the archive verifies: the image gets a new id, as any re-export of its layers would give it.
  */
 export function savedConfig(bytes: Buffer, config: ImageConfig, diffIds: readonly string[]): Buffer {
   if (diffIds.every((d, i) => d === config.rootfs.diff_ids[i])) return bytes;
@@ -146,13 +145,13 @@ export async function* saveImages(images: ImageStore, layers: LayerStore, refs: 
     for (const chainId of image.chain) {
       if (written.has(chainId)) continue;
       const dir = chainId.slice('sha256:'.length);
-      const diffDir = layers.diffDir(chainId);
-      const size = await layerTarSize(diffDir);
+      const tar = await layers.tar(chainId);
+      const size = tar.size;
       yield tarHeader({ name: `${dir}/`, type: '5', mode: 0o755, uid: 0, gid: 0, size: 0, mtime });
       yield tarHeader({ name: `${dir}/layer.tar`, type: '0', mode: 0o644, uid: 0, gid: 0, size, mtime });
       const hash = createHash('sha256');
       let length = 0;
-      for await (const chunk of layerTar(diffDir)) {
+      for await (const chunk of tar.stream()) {
         hash.update(chunk);
         length += chunk.length;
         // The header announced size bytes; a tar with more or fewer would be corrupt.

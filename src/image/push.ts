@@ -1,5 +1,6 @@
 /**
- * `docker push`: an image's layers (re-tarred from their diff dirs and gzipped), then its
+ * `docker push`: an image's layers (their original archives where berth can make them again,
+ * else re-tarred from their diff dirs; gzipped), then its
  * config, then a Docker schema2 manifest, last, so the tag appears only when every blob it
  * names is in place. A blob the registry has is not sent again; one it has in another
  * repository of the same registry is mounted from there.
@@ -11,7 +12,6 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { InvalidArgumentError, UnavailableError } from '../errors.js';
 import type { LayerStore } from '../storage/layer-store.js';
-import { layerTar } from '../storage/layer-tar.js';
 import { chainIds } from '../storage/chain-id.js';
 import { ownerTag } from '../util/owner-tag.js';
 import { savedConfig } from './archive.js';
@@ -74,7 +74,7 @@ export class Pusher {
       for (const [i, chainId] of chain.entries()) {
         const progressId = short(config.rootfs.diff_ids[i]!);
         onProgress({ kind: 'layer', id: progressId, status: 'Preparing' });
-        const { blob, diffId } = await this.packLayer(this.layers.diffDir(chainId), path.join(tmp, `${i}.tar.gz`));
+        const { blob, diffId } = await this.packLayer((await this.layers.tar(chainId)).stream(), path.join(tmp, `${i}.tar.gz`));
         layerBlobs.push(blob);
         diffIds.push(diffId);
       }
@@ -114,7 +114,7 @@ export class Pusher {
   }
 
   /** The layer as a gzipped tar in file; its diff_id (of the tar) and digest (of the gzip) are taken on the way. */
-  private async packLayer(diffDir: string, file: string): Promise<{ blob: Blob; diffId: string }> {
+  private async packLayer(tar: AsyncIterable<Buffer>, file: string): Promise<{ blob: Blob; diffId: string }> {
     const tarHash = createHash('sha256');
     const gzHash = createHash('sha256');
     let size = 0;
@@ -128,7 +128,7 @@ export class Pusher {
       }
     })();
     try {
-      for await (const chunk of layerTar(diffDir)) {
+      for await (const chunk of tar) {
         tarHash.update(chunk);
         if (!gzip.write(chunk)) await new Promise((r) => gzip.once('drain', r));
       }

@@ -28,6 +28,17 @@ export interface TarEntry {
   xattrs: Map<string, Buffer>;
 }
 
+/**
+ * Told every byte of the archive in order, split into what is not file content (headers,
+ * extended headers, padding, the end) and the file bodies, so the archive can be made again
+ * byte for byte from the unpacked files (storage/tar-split.ts).
+ */
+export interface TarRecorder {
+  raw(bytes: Buffer): void;
+  /** A regular file's body of entry.size bytes comes next. */
+  body(entry: TarEntry): void;
+}
+
 export interface TarItem {
   entry: TarEntry;
   /** The body; read it before asking for the next item (what is left unread is skipped). */
@@ -58,7 +69,26 @@ export class TarReader {
   constructor(
     private readonly input: ByteReader,
     private readonly label: string,
+    private readonly recorder?: TarRecorder,
   ) {}
+
+  /** Passes over n bytes that are not file content, recording them when asked to; returns how many there were. */
+  private async pass(n: number): Promise<number> {
+    if (!this.recorder) return this.input.skip(n);
+    const bytes = await this.input.read(n);
+    this.recorder.raw(bytes);
+    return bytes.length;
+  }
+
+  /** The bytes after the end-of-archive marker, part of the tar and of its digest. */
+  async drain(): Promise<void> {
+    if (!this.recorder) return this.input.drain();
+    for (;;) {
+      const piece = await this.input.readSome(1 << 20);
+      if (piece.length === 0) return;
+      this.recorder.raw(Buffer.from(piece));
+    }
+  }
 
   private notTar(why: string): InvalidArgumentError {
     return new InvalidArgumentError(`${this.label} is not a valid tar archive (${why})`);
@@ -71,7 +101,8 @@ export class TarReader {
   private async readMeta(header: RawTarHeader, offset: number): Promise<Buffer> {
     if (header.size > MAX_META_SIZE) throw this.corrupt(`extended header of ${header.size} bytes`, offset);
     const data = await this.input.read(header.size);
-    if (data.length !== header.size || (await this.input.skip(padding(header.size))) !== padding(header.size)) {
+    this.recorder?.raw(data);
+    if (data.length !== header.size || (await this.pass(padding(header.size))) !== padding(header.size)) {
       throw this.corrupt('unexpected end of data', offset);
     }
     return data;
@@ -91,6 +122,7 @@ export class TarReader {
         return;
       }
       if (block.length < BLOCK) throw this.corrupt('unexpected end of data', offset);
+      this.recorder?.raw(block);
       // The end-of-archive marker; an archive with no entries is a valid, empty layer.
       if (isZeroBlock(block)) return;
       const header = decodeHeader(block);
@@ -134,10 +166,12 @@ export class TarReader {
           }
         },
       };
+      if (entry.size > 0) this.recorder?.body(entry);
       yield { entry, body };
-      const rest = remaining + padding(entry.size);
+      // Body bytes left unread are not recorded: the file made from them holds less, and a remade archive would not match.
+      const unread = remaining;
       remaining = 0;
-      if ((await input.skip(rest)) !== rest) throw truncated();
+      if ((await input.skip(unread)) !== unread || (await this.pass(padding(entry.size))) !== padding(entry.size)) throw truncated();
     }
   }
 

@@ -10,6 +10,7 @@ import { ByteReader } from './byte-reader.js';
 import { decompressed } from './compression.js';
 import { LayerWriter } from './layer-writer.js';
 import { TarReader } from './tar-reader.js';
+import { TarSplitWriter } from './tar-split.js';
 
 export interface UnpackResult {
   /** `sha256:<hex>` of the uncompressed tar. */
@@ -21,6 +22,8 @@ export interface UnpackResult {
 export interface UnpackOptions {
   /** Names the archive in error messages (a file name, `-` for stdin); default "layer". */
   label?: string;
+  /** Where to record what makes the archive again from the files (image/tar-split.ts). */
+  splitFile?: string;
 }
 
 async function* hashing(source: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
@@ -40,8 +43,11 @@ export async function unpackLayer(source: AsyncIterable<Uint8Array>, destDir: st
   const hash = createHash('sha256');
   const input = new ByteReader(hashing(decompressed(source, label), hash)[Symbol.asyncIterator]());
   const writer = new LayerWriter(destDir);
+  const split = options.splitFile ? new TarSplitWriter(options.splitFile) : undefined;
+  const reader = new TarReader(input, label, split);
+  let recorded = false;
   try {
-    for await (const { entry, body } of new TarReader(input, label).entries()) {
+    for await (const { entry, body } of reader.entries()) {
       try {
         await writer.write(entry, body);
       } catch (err) {
@@ -51,8 +57,11 @@ export async function unpackLayer(source: AsyncIterable<Uint8Array>, destDir: st
     }
     await writer.finish();
     // Bytes after the end-of-archive marker are part of the tar, and of its digest.
-    await input.drain();
+    await reader.drain();
+    await split?.close();
+    recorded = true;
   } finally {
+    if (!recorded) split?.abort();
     await input.close();
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size: writer.size };

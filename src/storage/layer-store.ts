@@ -13,6 +13,11 @@ import { unpackLayer, type UnpackOptions } from '../image/unpack.js';
 import { fsyncDir, readJsonFile } from '../util/atomic-file.js';
 import { isOwnerTagAlive, ownerTag } from '../util/owner-tag.js';
 import { assertDigest, chainId as computeChainId } from './chain-id.js';
+import { originalTar } from '../image/tar-split.js';
+import { layerTar, layerTarSize } from './layer-tar.js';
+
+/** The layer's tar-split record (image/tar-split.ts), beside its diff dir. */
+const TAR_SPLIT = 'tar-split.gz';
 
 export { chainId, chainIds } from './chain-id.js';
 
@@ -48,6 +53,17 @@ export class LayerStore {
   /** The layer's files: an overlay lower dir. */
   diffDir(chainId: string): string {
     return path.join(this.layerDir(chainId), 'diff');
+  }
+
+  /**
+   * The layer as a tar: the very archive it was unpacked from where its tar-split record can
+   * make it again (so save and push keep its diff_id), else one made from its files.
+   */
+  async tar(chainId: string): Promise<{ size: number; stream: () => AsyncGenerator<Buffer> }> {
+    const diff = this.diffDir(chainId);
+    const original = await originalTar(diff, path.join(this.layerDir(chainId), TAR_SPLIT));
+    if (original) return original;
+    return { size: await layerTarSize(diff), stream: () => layerTar(diff) };
   }
 
   /** Overlay lower dirs for an image's layers (given bottom first), top-most first as overlayfs wants them. */
@@ -92,7 +108,7 @@ export class LayerStore {
     try {
       const diff = path.join(tmpDir, 'diff');
       await mkdir(diff, { mode: 0o755 });
-      const { diffId, size } = await unpackLayer(source, diff, options);
+      const { diffId, size } = await unpackLayer(source, diff, { ...options, splitFile: path.join(tmpDir, TAR_SPLIT) });
       const info: LayerInfo = { chainId: computeChainId(parent, diffId), diffId, parent, size };
       // No fsync: layer.json only becomes visible through the rename in commit.
       await writeFile(path.join(tmpDir, 'layer.json'), JSON.stringify(info), { mode: 0o644 });
