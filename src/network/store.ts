@@ -3,14 +3,14 @@
  * predefined networks (bridge, host, none) are made the first time the store is used, under
  * the lock every process takes to create or remove networks, so there is only ever one of each.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { addon } from '../native/addon.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { readJsonFileSync, writeFileAtomic } from '../util/atomic-file.js';
 import { withLock } from '../util/lock.js';
 import { ownerTag } from '../util/owner-tag.js';
-import { InternalError, errorMessage, isSystemError } from '../errors.js';
+import { isSystemError } from '../errors.js';
 import { BRIDGE_NAME_OPTION, PREDEFINED, networkRecordSchema, rfc3339Nano, type NetworkDriverName, type NetworkRecord } from './record.js';
 import type { IpamConfig } from './types.js';
 
@@ -94,19 +94,7 @@ export class NetworkStore {
   /** A network's record; undefined when there is none (or the id is not one). */
   load(id: string): NetworkRecord | undefined {
     if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
-    const file = path.join(this.dir, id, RECORD);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      if (isSystemError(err, 'ENOENT')) return undefined;
-      throw err;
-    }
-    try {
-      return networkRecordSchema.parse(JSON.parse(text));
-    } catch (err) {
-      throw new InternalError(`corrupt network record ${file}: ${errorMessage(err)}`, { cause: err });
-    }
+    return readJsonFileSync(path.join(this.dir, id, RECORD), networkRecordSchema);
   }
 
   /** Every network with a record, the predefined ones made first; a dir without a record is a creation that died half-way. */

@@ -75,6 +75,11 @@ function fsyncDirSync(dir: string): void {
 
 /** Reads and validates a JSON state file; undefined when it does not exist. */
 export async function readJsonFile<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): Promise<T | undefined> {
+  return readJsonFileSync(file, schema);
+}
+
+/** readJsonFile for callers that list many small records in one go. */
+export function readJsonFileSync<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
