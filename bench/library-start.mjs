@@ -1,14 +1,14 @@
 // The library half of bench/start: engine.run of `true` in a warm process, timed in a
 // plain Node process importing the built library as users do (the bench's own runner,
 // vite-node, wraps every module access and would add its own cost).
-// Usage: node bench/library-start.mjs ROOT RUN_ROOT IMAGE RUNS; prints the times as JSON.
+// Usage: node bench/library-start.mjs ROOT RUN_ROOT IMAGE RUNS [NETWORK]; prints the times as JSON.
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../dist/engine.js';
 
-const [root, runRoot, image, runs] = process.argv.slice(2);
+const [root, runRoot, image, runs, networkMode = 'none'] = process.argv.slice(2);
 const engine = new Engine({ root, runRoot });
 const once = async () => {
-  const h = await engine.run({ image, cmd: ['true'], autoRemove: true });
+  const h = await engine.run({ image, cmd: ['true'], autoRemove: true, networkMode });
   h.stdout.resume();
   h.stderr.resume();
   await h.wait();

@@ -270,10 +270,10 @@ export class ContainerNetworking {
   }
 
   /** Undoes one endpoint: the veth goes (its peer with it), the lease is released. */
-  async detach(rec: ContainerRecord, name: string): Promise<void> {
+  async detach(rec: ContainerRecord, name: string, removeLink = true): Promise<void> {
     const ep = rec.NetworkSettings.Networks[name];
     if (!ep) return;
-    this.d.links.removeLink(vethName(rec.Id, ep.NetworkID));
+    if (removeLink) this.d.links.removeLink(vethName(rec.Id, ep.NetworkID));
     await this.d.release(ep.NetworkID, rec.Id);
     rec.NetworkSettings.Networks[name] = { ...ep, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null };
   }
@@ -285,8 +285,12 @@ export class ContainerNetworking {
    */
   async tearDown(rec: ContainerRecord, running: readonly ContainerRecord[]): Promise<void> {
     const networks = Object.keys(rec.NetworkSettings.Networks);
+    // Deleting a veth waits for the kernel (some 30 ms). Once its namespace is unpinned and holds
+    // no process, the kernel destroys the namespace and the veth pair with it, in the background;
+    // only a namespace another container still shares (--network container:) needs it done here.
+    const shared = running.some((r) => r.Id !== rec.Id && r.HostConfig.NetworkMode === `container:${rec.Id}`);
     for (const name of networks) {
-      await this.detach(rec, name).catch((err: unknown) => this.d.logger.warn({ container: rec.Id, network: name, err }, 'could not detach'));
+      await this.detach(rec, name, shared).catch((err: unknown) => this.d.logger.warn({ container: rec.Id, network: name, err }, 'could not detach'));
     }
     rec.NetworkSettings.Ports = {};
     if (networks.length > 0 || rec.Runtime.netns) this.d.links.removeNetns(rec.Runtime.netns ?? this.netnsFile(rec.Id));

@@ -322,7 +322,7 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     // Nor is anything of their networking left: veths, pinned namespaces, leases.
     const netId = (await t.engine.inspectNetwork('bridge')).Id;
     for (const r of running) {
-      expect(spawnSync('ip', ['link', 'show', vethName(r.Id, netId)]).status).not.toBe(0);
+      await eventually('its veth to go with its namespace', () => (spawnSync('ip', ['link', 'show', vethName(r.Id, netId)]).status !== 0 ? true : undefined));
       expect(existsSync(path.join(t.runRoot, 'netns', r.Id))).toBe(false);
     }
     const leases = path.join(t.root, 'networks', netId, 'leases');
