@@ -1099,14 +1099,13 @@ export class Engine {
    * once timeout seconds (default: its StopTimeout, else 10) have passed. Resolves once it exited.
    */
   async stop(ref: string, opts: { timeout?: number; signal?: NodeJS.Signals | number } = {}): Promise<string> {
-    const rec = await this.inspect(ref);
-    if (rec.State.Restarting) {
-      await this.markStoppedByUser(rec.Id);
-      return rec.Id;
-    }
+    const found = await this.inspect(ref);
+    if (!found.State.Running && !found.State.Restarting) return found.Id;
+    await this.markStoppedByUser(found.Id);
+    // A pending restart may have started it again since it was looked at: stop that run.
+    const rec = await this.inspect(found.Id);
     if (!rec.State.Running || !rec.Runtime.process) return rec.Id;
     const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
-    await this.markStoppedByUser(rec.Id);
     const exited = this.waitForExit(rec.Id);
     const signal = opts.signal ?? this.stopSignal(rec);
     try {

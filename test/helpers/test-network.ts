@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { natTableName } from '../../src/network/root-names.js';
+import { defaultBridgeName, natTableName } from '../../src/network/root-names.js';
 
 const CLAIMS = '/tmp/berth-test-bridges';
 
@@ -50,6 +50,8 @@ export function claimTestBridge(): TestBridge {
       subnet: `10.231.${n}.0/24`,
       release(root) {
         spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+        // Also the bridge the root would have had without the claim (a berth started without the env).
+        spawnSync('ip', ['link', 'del', defaultBridgeName(root)], { stdio: 'ignore' });
         spawnSync('nft', ['delete', 'table', 'ip', natTableName(root)], { stdio: 'ignore' });
         rmSync(claim, { recursive: true, force: true });
       },
