@@ -50,7 +50,7 @@ import { NetlinkBridgeDriver } from './network/bridge-driver.js';
 import { defaultBridgeName, natTableName } from './network/root-names.js';
 import { portMapFrom } from './network/ports.js';
 import { buildShimSpec, mergeEnv } from './runtime/container-spec.js';
-import { startShim } from './runtime/supervisor.js';
+import { shimsOf, startShim } from './runtime/supervisor.js';
 import { boundingSet, capabilitySet, clampToBounding } from './runtime/capabilities.js';
 import { AttachSession, type AttachStreams } from './runtime/attach.js';
 import { identify, isAlive } from './runtime/process-identity.js';
@@ -1331,6 +1331,8 @@ export class Engine {
         );
       }
       await this.killAndWaitForSupervisor(rec);
+    } else {
+      await this.killStrayShims(rec.Id);
     }
     await this.containers.locked(async () => {
       const now = await this.containers.load(rec.Id);
@@ -1352,6 +1354,21 @@ export class Engine {
     await this.remove(id, { force: true }).catch((err: unknown) => {
       if (!(err instanceof NotFoundError)) throw err;
     });
+  }
+
+  /** Ends shims a killed start left for a container its record does not show running (ours: they run its spec). */
+  private async killStrayShims(id: string): Promise<void> {
+    const pids = shimsOf(path.join(this.containers.dir(id), 'spec'));
+    const strays = pids.map((pid) => identify(pid)).filter((p): p is NonNullable<typeof p> => p !== undefined);
+    for (const p of strays) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    const deadline = Date.now() + 5_000;
+    while (strays.some((p) => isAlive(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   private async killAndWaitForSupervisor(rec: ContainerRecord): Promise<void> {

@@ -4,7 +4,7 @@
  * It is started through the addon's posix_spawn: child_process.spawn forks Node, which costs
  * milliseconds with a large heap.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { addon, nativeExecutable } from '../native/addon.js';
 import { encodeShimSpec, type ShimSpec } from './shim-spec.js';
 import { BerthError, CommandNotRunnableError, InternalError, errorMessage } from '../errors.js';
@@ -39,4 +39,24 @@ export async function startShimWith(specFile: string, encoded: Buffer): Promise<
     throw new BerthError('Internal', message, { exitCode: 125 });
   }
   throw new InternalError(`berth-shim failed to start the container${line ? `: ${line}` : ''}`);
+}
+
+/**
+ * The pids of shims still running a spec file: a start killed after its shim came up but
+ * before the record learnt the shim's pid leaves one waiting for a client that never comes.
+ */
+export function shimsOf(specFile: string): number[] {
+  const shim = nativeExecutable('berth-shim');
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/exe`) !== shim) continue;
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (args[1] === specFile) pids.push(Number(d));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
 }

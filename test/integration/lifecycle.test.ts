@@ -13,6 +13,7 @@ import { hasScript, underTerminal } from '../helpers/terminal.js';
 import { skipIntegration } from '../helpers/env.js';
 import { isAlive } from '../../src/runtime/process-identity.js';
 import { vethName } from '../../src/network/container-network.js';
+import { shimsOf } from '../../src/runtime/supervisor.js';
 import type { ContainerRecord } from '../../src/container/record.js';
 
 function cgroupFile(handle: unknown, controller: string, file: string): string {
@@ -313,12 +314,15 @@ describe.skipIf(skipIntegration('container lifecycle'))('container lifecycle', (
     }
     for (const r of await t.engine.list({ all: true })) {
       if (r.Config.Labels['crash'] !== 'yes') continue;
-      expect(t.cli(['rm', '-f', r.Id]).code).toBe(0);
+      const rm = t.cli(['rm', '-f', r.Id]);
+      expect(rm.code, rm.stderr).toBe(0);
     }
     expect((await t.engine.list({ all: true })).filter((r) => r.Config.Labels['crash'] === 'yes')).toEqual([]);
     for (const r of running) {
       if (r.Runtime.shim) await eventually('the supervisor to go', () => (isAlive(r.Runtime.shim!) ? undefined : true));
     }
+    // No supervisor is left waiting for a client, not even one the record never learnt of.
+    for (const r of running) expect(shimsOf(path.join(t.root, 'containers', r.Id, 'spec'))).toEqual([]);
     // Nor is anything of their networking left: veths, pinned namespaces, leases.
     const netId = (await t.engine.inspectNetwork('bridge')).Id;
     for (const r of running) {
