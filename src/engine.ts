@@ -591,9 +591,6 @@ export class Engine {
     return this.containers.locked(async () => {
       const all = await this.containers.list();
       await this.containers.removeOrphans(all);
-      // Leases whose container is gone (a crash between a start and its record) go back to the pool.
-      const ids = new Set(all.map((r) => r.Id));
-      await this.networks.ipam.reap((holder) => ids.has(holder));
       const taken = (n: string): boolean => all.some((r) => r.Name === `/${n}`);
       const name = o.name?.replace(/^\//, '') ?? generateName(taken);
       const holder = all.find((r) => r.Name === `/${name}`);
@@ -1277,6 +1274,11 @@ export class Engine {
   async boot(): Promise<{ started: string[]; failed: { id: string; error: string }[] }> {
     const started: string[] = [];
     const failed: { id: string; error: string }[] = [];
+    // Leases no container holds any more (one removed by hand, a store restored from a backup) go back to the pool.
+    await this.containers.locked(async () => {
+      const ids = new Set((await this.containers.list()).map((r) => r.Id));
+      await this.networks.ipam.reap((holder) => ids.has(holder));
+    });
     for (const rec of await this.list({ all: true })) {
       if (rec.State.Running || rec.State.Restarting || !startsAtBoot(rec)) continue;
       try {
