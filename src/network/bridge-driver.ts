@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Rtnetlink } from './netlink/rtnetlink.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { LinkOps } from './container-network.js';
+import { ConflictError } from '../errors.js';
 import type { BridgeDriver } from './types.js';
 
 function withRtnetlink<T>(netnsPath: string, fn: (nl: Rtnetlink) => T): T {
@@ -51,9 +52,9 @@ export class NetlinkBridgeDriver implements BridgeDriver, LinkOps {
     removeNetns(file);
   }
 
-  addEndpoint(o: { netns: string; hostName: string; ifName: string; bridge: string; mac: string; cidr: string; gateway?: string }): void {
+  async addEndpoint(o: { netns: string; hostName: string; ifName: string; bridge: string; mac: string; cidr: string; gateway?: string }): Promise<void> {
+    await this.createVeth(o.hostName, o.ifName, o.netns, o.mac);
     withRtnetlink('', (nl) => {
-      nl.createVethPair(o.hostName, o.ifName, { peerNetns: o.netns, peerMac: o.mac });
       try {
         nl.setMaster(o.hostName, o.bridge);
         nl.setUp(o.hostName);
@@ -79,6 +80,24 @@ export class NetlinkBridgeDriver implements BridgeDriver, LinkOps {
     let n = 0;
     while (taken.has(`eth${n}`)) n++;
     return `eth${n}`;
+  }
+
+  /**
+   * The last run's veth of the same name may still be going with its namespace (the kernel
+   * destroys it in the background, and holds the name until then): its name is waited for.
+   */
+  private async createVeth(hostName: string, ifName: string, netns: string, mac: string): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        withRtnetlink('', (nl) => nl.createVethPair(hostName, ifName, { peerNetns: netns, peerMac: mac }));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || Date.now() > deadline) throw err;
+        this.removeLink(hostName);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   removeLink(name: string): void {

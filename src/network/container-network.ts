@@ -54,7 +54,7 @@ export interface LinkOps {
   createNetns(file: string): void;
   removeNetns(file: string): void;
   /** A veth pair: hostName on the bridge and up; the peer as ifName inside the netns, configured and up. */
-  addEndpoint(o: { netns: string; hostName: string; ifName: string; bridge: string; mac: string; cidr: string; gateway?: string }): void;
+  addEndpoint(o: { netns: string; hostName: string; ifName: string; bridge: string; mac: string; cidr: string; gateway?: string }): Promise<void>;
   /** The first ethN not taken inside the namespace (networks come and go on a running container). */
   freeEthName(netns: string): string;
   removeLink(name: string): void;
@@ -243,7 +243,7 @@ export class ContainerNetworking {
     const hostName = vethName(rec.Id, net.Id);
     try {
       this.d.links.removeLink(hostName);
-      this.d.links.addEndpoint({
+      await this.d.links.addEndpoint({
         netns: rec.Runtime.netns!,
         hostName,
         ifName: this.d.links.freeEthName(rec.Runtime.netns!),
