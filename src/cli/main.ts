@@ -43,6 +43,37 @@ function rootHelp(): string {
   );
 }
 
+/** docker's management commands: `berth network` alone lists what it takes. */
+const GROUPS: Readonly<Record<string, string>> = {
+  container: 'Manage containers',
+  image: 'Manage images',
+  network: 'Manage networks',
+  system: 'Manage berth',
+  volume: 'Manage volumes',
+};
+
+/** The commands reachable as `berth GROUP NAME` (a primary name or an alias such as `image ls`), by that name. */
+function groupMembers(group: string): Array<{ name: string; description: string }> {
+  const out: Array<{ name: string; description: string }> = [];
+  for (const c of COMMANDS) {
+    const n = c.hidden ? undefined : c.names.find((x) => x.startsWith(`${group} `));
+    if (n !== undefined) out.push({ name: n.slice(group.length + 1), description: c.description });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function groupHelp(group: string, members: ReadonlyArray<{ name: string; description: string }>): string {
+  return renderRootHelp(
+    {
+      path: `berth ${group}`,
+      description: GROUPS[group] ?? '',
+      commands: members,
+      globalFlags: [],
+    },
+    { columns: process.stdout.columns ?? 80 },
+  );
+}
+
 function commandHelp(c: Command, name: string): string {
   return renderCommandHelp(
     {
@@ -86,6 +117,16 @@ export async function main(argv: string[]): Promise<number> {
     const found = findCommand(globals.positionals);
     if (!found) {
       const word = globals.positionals[0] ?? '';
+      const members = groupMembers(word);
+      if (members.length > 0) {
+        const sub = globals.positionals[1];
+        if (sub === undefined || sub === '--help' || sub === '-h') {
+          out(groupHelp(word, members));
+          return 0;
+        }
+        err(`berth: '${word} ${sub}' is not a berth command.\nSee 'berth ${word} --help'\n`);
+        return 1;
+      }
       err(`berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information\n`);
       return 1;
     }

@@ -115,6 +115,17 @@ describe.skipIf(skipIntegration('berth CLI'))('berth CLI', () => {
     expect(refused.stderr.split('\n')[0]).toMatch(/^berth: .*root/);
   });
 
+  it('lists a management command\'s subcommands as docker does, and refuses an unknown one', () => {
+    const group = t.cli(['network']);
+    expect(group.code).toBe(0);
+    expect(group.stdout).toMatch(/^Usage: {2}berth network COMMAND\n\nManage networks\n\nCommands:\n/);
+    expect(group.stdout).toMatch(/\n {2}connect {5}Connect a container to a network\n/);
+    expect(t.cli(['image', '--help']).stdout).toMatch(/\n {2}ls {10}List images\n/);
+    const bad = t.cli(['network', 'bogus']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("berth: 'network bogus' is not a berth command.\nSee 'berth network --help'\n");
+  });
+
   it('gives --network none loopback only and --network host the host interfaces', () => {
     const none = t.cli(['run', '--rm', '--network', 'none', img, 'cat', '/proc/net/dev']);
     const ifaces = (s: string): string[] => s.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
