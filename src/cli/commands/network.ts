@@ -1,12 +1,13 @@
 /** `berth network create|ls|inspect|rm|prune`, printed as docker prints them. */
 import type { CommandContext } from '../context.js';
+import { printInspected } from '../inspect-output.js';
 import { defineFlags, type FlagSpec } from '../flags.js';
 import type { Command } from './index.js';
 import { confirmed } from '../prompt.js';
 import { shortId } from '../format.js';
 import { goTimeString } from '../container-row.js';
 import { parseLogTime } from '../log-time.js';
-import { GoTemplate, goStruct } from '../go-template/index.js';
+import { goStruct } from '../go-template/index.js';
 import { renderList, type ListFormat } from '../list-format.js';
 import { filtersFromArgs } from '../../container/filters.js';
 import { NotFoundError, errorMessage } from '../../errors.js';
@@ -79,21 +80,7 @@ export async function networkLsCommand(ctx: CommandContext, o: { quiet: boolean;
 }
 
 export async function networkInspectCommand(ctx: CommandContext, refs: string[], format: string): Promise<number> {
-  const tmpl = format === '' ? undefined : GoTemplate.parse(format, 'Template parsing error');
-  const found: NetworkInspect[] = [];
-  let code = 0;
-  for (const ref of refs) {
-    try {
-      const n = await ctx.engine.inspectNetwork(ref);
-      if (tmpl) ctx.out(`${tmpl.execute(JSON.parse(JSON.stringify(n)), { missingKeyError: true })}\n`);
-      else found.push(n);
-    } catch (err) {
-      ctx.err(`Error: ${errorMessage(err)}\n`);
-      code = 1;
-    }
-  }
-  if (!tmpl) ctx.out(`${JSON.stringify(found, null, 4)}\n`);
-  return code;
+  return printInspected(ctx, refs, format, (ref) => ctx.engine.inspectNetwork(ref));
 }
 
 export async function networkRmCommand(ctx: CommandContext, refs: string[], force: boolean): Promise<number> {

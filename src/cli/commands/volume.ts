@@ -1,10 +1,11 @@
 /** `berth volume create|ls|inspect|rm|prune`, printed as docker prints them. */
 import type { CommandContext } from '../context.js';
+import { printInspected } from '../inspect-output.js';
 import { defineFlags, type FlagSpec } from '../flags.js';
 import type { Command } from './index.js';
 import { confirmed } from '../prompt.js';
 import { humanSize } from '../format.js';
-import { GoTemplate, goStruct } from '../go-template/index.js';
+import { goStruct } from '../go-template/index.js';
 import { renderList, type ListFormat } from '../list-format.js';
 import { filtersFromArgs } from '../../container/filters.js';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
@@ -57,21 +58,7 @@ export async function volumeLsCommand(ctx: CommandContext, o: { quiet: boolean; 
 }
 
 export async function volumeInspectCommand(ctx: CommandContext, names: string[], format: string): Promise<number> {
-  const tmpl = format === '' ? undefined : GoTemplate.parse(format, 'Template parsing error');
-  const found: VolumeInspect[] = [];
-  let code = 0;
-  for (const name of names) {
-    try {
-      const v = await ctx.engine.inspectVolume(name);
-      if (tmpl) ctx.out(`${tmpl.execute(JSON.parse(JSON.stringify(v)), { missingKeyError: true })}\n`);
-      else found.push(v);
-    } catch (err) {
-      ctx.err(`Error: ${errorMessage(err)}\n`);
-      code = 1;
-    }
-  }
-  if (!tmpl) ctx.out(`${JSON.stringify(found, null, 4)}\n`);
-  return code;
+  return printInspected(ctx, names, format, (ref) => ctx.engine.inspectVolume(ref));
 }
 
 export async function volumeRmCommand(ctx: CommandContext, names: string[], force: boolean): Promise<number> {
