@@ -556,6 +556,16 @@ export class Engine {
     return (await this.containers.list()).filter((r) => r.State.Running && r.Id !== id);
   }
 
+  /**
+   * runningOthers for a container's start, exit or removal; none for one on no network of
+   * berth's (none, host): nothing of its networking depends on the others, and listing every
+   * record would cost each such start.
+   */
+  private async networkPeers(rec: ContainerRecord): Promise<ContainerRecord[]> {
+    const networked = Object.keys(rec.NetworkSettings.Networks).length > 0 || sharedWith(rec.HostConfig.NetworkMode) !== undefined;
+    return networked ? this.runningOthers(rec.Id) : [];
+  }
+
   // ---- containers ---------------------------------------------------------
 
   async create(options: CreateOptions, hooks: CreateHooks = {}): Promise<ContainerRecord> {
@@ -830,7 +840,7 @@ export class Engine {
       pidsLimit: rec.HostConfig.PidsLimit,
       privileged: rec.HostConfig.Privileged,
     });
-    const running = await this.runningOthers(rec.Id);
+    const running = await this.networkPeers(rec);
     let networked = false;
     try {
       recreateBindSources(rec);
@@ -1344,7 +1354,7 @@ export class Engine {
       const handle = (fresh?.Runtime.cgroup as CgroupHandle | null | undefined) ?? this.cgroups().handleFor(now.Id, now.HostConfig.CgroupParent || this.defaultCgroupParent);
       await this.cgroups().remove(handle);
       // A start killed half-way may have left its veths, leases, netns and rules.
-      const running = await this.runningOthers(now.Id);
+      const running = await this.networkPeers(now);
       await this.networking.tearDown(fresh ?? now, running);
       await this.containers.remove(rec.Id);
       if (opts.volumes) await this.volumes.removeAnonymous(now);
@@ -1416,7 +1426,7 @@ export class Engine {
     const cgroups = this.cgroups();
     const oom = handle ? await cgroups.oomKilled(handle).catch(() => false) : false;
     if (handle) await cgroups.remove(handle);
-    const running = await this.runningOthers(rec.Id);
+    const running = await this.networkPeers(rec);
     await this.networking.tearDown(rec, running);
     this.networking.syncPeers(rec, running);
     rec.State = {

@@ -2,6 +2,7 @@
  * Networks through the Engine and the NetworkManager with a fake bridge driver: the predefined
  * networks, create/ls/inspect/rm/prune, their filters and refusals, and what a failed bridge leaves.
  */
+import { endpointSettings, type EndpointSettings } from '../../src/container/record.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -241,14 +242,15 @@ describe('networks with containers attached', () => {
 });
 
 describe('attachedContainers', () => {
-  it("reads the containers' NetworkSettings.Networks, and records without them are on no network", () => {
+  it("reads the containers' NetworkSettings.Networks; a container on other networks, or none, is not listed", () => {
     const net = 'a'.repeat(64);
-    const records = [
-      { Id: '1'.repeat(64), Name: '/web', NetworkSettings: { Networks: { app: { NetworkID: net, EndpointID: 'ep', IPAddress: '10.1.0.2', IPPrefixLen: 24, MacAddress: 'm' } } } },
-      { Id: '2'.repeat(64), Name: '/db', NetworkSettings: { Networks: { other: { NetworkID: 'b'.repeat(64) } } } },
-      { Id: '3'.repeat(64), Name: '/plain' },
-      { Id: '4'.repeat(64), Name: '/starting', NetworkSettings: { Networks: { app: { NetworkID: net } } } },
-      'not a record',
+    const ep = (over: Partial<EndpointSettings>): EndpointSettings => endpointSettings.parse({ NetworkID: net, ...over });
+    type Rec = Parameters<typeof attachedContainers>[0][number];
+    const records: Rec[] = [
+      { Id: '1'.repeat(64), Name: '/web', NetworkSettings: { Ports: {}, Networks: { app: ep({ EndpointID: 'ep', IPAddress: '10.1.0.2', IPPrefixLen: 24, MacAddress: 'm' }) } } },
+      { Id: '2'.repeat(64), Name: '/db', NetworkSettings: { Ports: {}, Networks: { other: ep({ NetworkID: 'b'.repeat(64) }) } } },
+      { Id: '3'.repeat(64), Name: '/plain', NetworkSettings: { Ports: {}, Networks: {} } },
+      { Id: '4'.repeat(64), Name: '/starting', NetworkSettings: { Ports: {}, Networks: { app: ep({}) } } },
     ];
     expect(attachedContainers(records, net)).toEqual([
       { id: '1'.repeat(64), name: 'web', endpointId: 'ep', macAddress: 'm', ipv4Address: '10.1.0.2/24' },
