@@ -32,7 +32,17 @@ function readHostFile(file: string, fallback: string): string {
 }
 
 export function hostsText(entries: readonly HostsEntry[]): string {
-  return `${[...LOOPBACK_HOSTS, ...entries.map(([ip, names]) => `${ip}\t${names.join(' ')}`)].join('\n')}\n`;
+  return `${[...LOOPBACK_HOSTS, ...hostsLines(entries)].join('\n')}\n`;
+}
+
+function hostsLines(entries: readonly HostsEntry[]): string[] {
+  return entries.map(([ip, names]) => `${ip}\t${names.join(' ')}`);
+}
+
+/** The host's own hosts file (--network host) with the container's extra lines after it. */
+function withEntries(text: string, entries: readonly HostsEntry[]): string {
+  if (entries.length === 0) return text;
+  return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${hostsLines(entries).join('\n')}\n`;
 }
 
 export function hostsFilePath(dir: string): string {
@@ -46,7 +56,7 @@ export function rewriteHosts(dir: string, entries: readonly HostsEntry[]): void 
 
 export async function etcFiles(dir: string, rec: ContainerRecord, hostsEntries: readonly HostsEntry[]): Promise<BindMount[]> {
   const hostNetwork = rec.HostConfig.NetworkMode === 'host';
-  const hosts = hostNetwork ? readHostFile('/etc/hosts', hostsText([])) : hostsText(hostsEntries);
+  const hosts = hostNetwork ? withEntries(readHostFile('/etc/hosts', hostsText([])), hostsEntries) : hostsText(hostsEntries);
   const h = rec.HostConfig;
   const resolv = resolvConf(readHostFile('/etc/resolv.conf', ''), { servers: h.Dns, search: h.DnsSearch, options: h.DnsOptions }, !hostNetwork);
   const files: Array<[string, string, string]> = [

@@ -197,8 +197,9 @@ export class ContainerNetworking {
    */
   async setUp(rec: ContainerRecord, running: readonly ContainerRecord[]): Promise<StartNetwork> {
     const mode = rec.HostConfig.NetworkMode;
-    if (mode === 'host') return { network: 'host', ports: [], hosts: [], env: [] };
-    if (mode === 'none') return { network: 'new', ports: [], hosts: [], env: [] };
+    // On no network of berth's, --add-host still adds its lines.
+    if (mode === 'host') return { network: 'host', ports: [], hosts: this.hostsEntries(rec, []), env: [] };
+    if (mode === 'none') return { network: 'new', ports: [], hosts: this.hostsEntries(rec, []), env: [] };
     const shared = sharedWith(mode);
     if (shared !== undefined) {
       const other = running.find((r) => r.Id === shared);

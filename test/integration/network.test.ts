@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { busyboxSuite } from '../helpers/berth.js';
@@ -254,6 +254,11 @@ describe.skipIf(skipNetwork())(
       expect(out).toContain('10.1.2.3\tdb.local');
       expect(out).toContain('nameserver 9.9.9.9');
       expect(out).toContain('search example.test');
+      // On the host's network or none, --add-host still adds its line (after the host's own lines).
+      const host = ok(['run', '--rm', '--network', 'host', '--add-host', 'x.local:10.9.9.9', img, 'cat', '/etc/hosts']);
+      expect(host).toContain('10.9.9.9\tx.local');
+      expect(host.startsWith(readFileSync('/etc/hosts', 'utf8'))).toBe(true);
+      expect(ok(['run', '--rm', '--network', 'none', '--add-host', 'x.local:10.9.9.9', img, 'cat', '/etc/hosts'])).toContain('10.9.9.9\tx.local');
     });
 
     it('keeps a container with --network none on loopback only', () => {
