@@ -95,6 +95,27 @@ export interface EngineOptions {
   defaultBridge?: { name?: string; subnet?: string };
 }
 
+/** The settings an Engine runs with, once options, the environment and the defaults are applied. */
+export interface EngineSettings {
+  root: string;
+  runRoot: string;
+  cgroupParent: string | undefined;
+  bridgeName: string;
+  bridgeSubnet: string | undefined;
+}
+
+/** What options leave out comes from the environment ($BERTH_ROOT…), then the defaults; relative paths from cwd. */
+export function engineSettings(opts: EngineOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): EngineSettings {
+  const root = path.resolve(cwd, opts.root ?? env['BERTH_ROOT'] ?? DEFAULT_ROOT);
+  return {
+    root,
+    runRoot: path.resolve(cwd, opts.runRoot ?? env['BERTH_RUN_ROOT'] ?? DEFAULT_RUN_ROOT),
+    cgroupParent: opts.cgroupParent ?? env['BERTH_CGROUP_PARENT'] ?? undefined,
+    bridgeName: opts.defaultBridge?.name ?? env['BERTH_BRIDGE'] ?? defaultBridgeName(root),
+    bridgeSubnet: opts.defaultBridge?.subnet ?? env['BERTH_BRIDGE_SUBNET'],
+  };
+}
+
 /** Hooks for the work create does on the way: pulling a missing image. */
 export interface CreateHooks {
   /** Called before a missing image is pulled, then with the pull's progress. */
@@ -162,6 +183,7 @@ function cliScript(): string {
 
 export class Engine {
   readonly paths: StatePaths;
+  readonly settings: EngineSettings;
   readonly logger: Logger;
   readonly images: ImageStore;
   readonly layers: LayerStore;
@@ -179,8 +201,8 @@ export class Engine {
   private readonly configDir: string | undefined;
 
   constructor(opts: EngineOptions = {}) {
-    const root = path.resolve(opts.root ?? process.env['BERTH_ROOT'] ?? DEFAULT_ROOT);
-    const runRoot = path.resolve(opts.runRoot ?? process.env['BERTH_RUN_ROOT'] ?? DEFAULT_RUN_ROOT);
+    this.settings = engineSettings(opts);
+    const { root, runRoot } = this.settings;
     this.paths = new StatePaths(root, runRoot);
     this.logger = opts.logger ?? createLogger();
     this.layers = new LayerStore(root);
@@ -191,10 +213,7 @@ export class Engine {
     const bridgeDriver = opts.bridgeDriver ?? links;
     this.networks = new NetworkManager(root, {
       driver: bridgeDriver,
-      defaultBridge: {
-        name: opts.defaultBridge?.name ?? process.env['BERTH_BRIDGE'] ?? defaultBridgeName(root),
-        subnet: opts.defaultBridge?.subnet ?? process.env['BERTH_BRIDGE_SUBNET'],
-      },
+      defaultBridge: { name: this.settings.bridgeName, subnet: this.settings.bridgeSubnet },
       users: {
         attachedContainers: async (networkId) => attachedContainers(await this.containers.list(), networkId),
         locked: (fn) => this.containers.locked(fn),
@@ -212,7 +231,7 @@ export class Engine {
       allocate: (networkId, holder, requested) => this.networks.ipam.allocate(networkId, holder, requested),
       release: (networkId, holder) => this.networks.ipam.release(networkId, holder),
     });
-    this.defaultCgroupParent = opts.cgroupParent ?? process.env['BERTH_CGROUP_PARENT'] ?? undefined;
+    this.defaultCgroupParent = this.settings.cgroupParent;
     this.insecureRegistries = opts.insecureRegistries;
     this.registryAuth = opts.registryAuth;
     this.configDir = opts.configDir;
