@@ -2,13 +2,13 @@
  * The `berth` command: global options, then a command from the table, whose
  * handler calls the Engine. Errors become one line on stderr and docker's exit codes.
  */
-import { Engine } from '../engine.js';
+import { Engine, type EngineOptions } from '../engine.js';
 import { createLogger } from '../logger.js';
 import { BerthError, errorMessage } from '../errors.js';
-import { defineFlags, FlagError, parseFlags } from './flags.js';
+import { defineFlags, FlagError, parseFlags, type FlagSpec, type ParseResult } from './flags.js';
 import { renderCommandHelp, renderRootHelp } from './help.js';
 import { COMMANDS, findCommand, type Command } from './commands/index.js';
-import type { CommandContext } from './context.js';
+import { processIo, type CliIo, type CommandContext } from './context.js';
 import { packageVersion } from '../package-root.js';
 import { resolveConfigDir } from '../image/registry/credentials.js';
 
@@ -23,14 +23,7 @@ const globalFlags = defineFlags([
 
 const DESCRIPTION = 'A container engine for Linux: docker\'s commands, as a Node library, CLI and daemon';
 
-function out(text: string): void {
-  process.stdout.write(text);
-}
-function err(text: string): void {
-  process.stderr.write(text);
-}
-
-function rootHelp(): string {
+function rootHelp(columns: number): string {
   const shown = COMMANDS.filter((c) => !c.hidden);
   return renderRootHelp(
     {
@@ -39,7 +32,7 @@ function rootHelp(): string {
       commands: shown.map((c) => ({ name: c.names[0]!, description: c.description })),
       globalFlags,
     },
-    { columns: process.stdout.columns ?? 80 },
+    { columns },
   );
 }
 
@@ -62,7 +55,7 @@ function groupMembers(group: string): Array<{ name: string; description: string 
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function groupHelp(group: string, members: ReadonlyArray<{ name: string; description: string }>): string {
+function groupHelp(group: string, members: ReadonlyArray<{ name: string; description: string }>, columns: number): string {
   return renderRootHelp(
     {
       path: `berth ${group}`,
@@ -70,11 +63,11 @@ function groupHelp(group: string, members: ReadonlyArray<{ name: string; descrip
       commands: members,
       globalFlags: [],
     },
-    { columns: process.stdout.columns ?? 80 },
+    { columns },
   );
 }
 
-function commandHelp(c: Command, name: string): string {
+function commandHelp(c: Command, name: string, columns: number): string {
   return renderCommandHelp(
     {
       path: `berth ${name}`,
@@ -84,7 +77,7 @@ function commandHelp(c: Command, name: string): string {
       aliases: c.names.length > 1 ? c.names.map((n) => `berth ${n}`) : [],
       flags: c.flags,
     },
-    { columns: process.stdout.columns ?? 80 },
+    { columns },
   );
 }
 
@@ -101,8 +94,78 @@ function argCountError(name: string, c: Command, n: number): string | undefined 
   return undefined;
 }
 
-/** Runs the CLI on argv (without node and the script); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export type GlobalOptions = ParseResult<typeof globalFlags>['values'];
+
+/** A command line resolved to its command, before anything is printed or run. */
+export interface Invocation {
+  globals: GlobalOptions;
+  name: string;
+  command: Command;
+  parsed: ParseResult<readonly FlagSpec[]>;
+}
+
+/**
+ * The command a command line names, with its flags parsed; undefined when the line asks for
+ * help or the version, names no command, or has a flag or argument error (what the CLI then
+ * prints is runCli's business).
+ */
+export function resolveInvocation(argv: string[]): Invocation | undefined {
+  try {
+    const globals = parseFlags(globalFlags, argv, { interspersed: false });
+    if (globals.values.version || globals.help) return undefined;
+    const found = findCommand(globals.positionals);
+    if (!found) return undefined;
+    const parsed = parseFlags(found.command.flags, found.rest, { interspersed: found.command.interspersed ?? true });
+    if (parsed.help || argCountError(found.name, found.command, parsed.positionals.length)) return undefined;
+    return { globals: globals.values, name: found.name, command: found.command, parsed };
+  } catch (e) {
+    if (e instanceof FlagError) return undefined;
+    throw e;
+  }
+}
+
+/** The Engine settings that the global flags and the caller's environment give. */
+export function engineOptions(globals: GlobalOptions): Pick<EngineOptions, 'root' | 'runRoot' | 'cgroupParent'> {
+  return {
+    ...(globals.root ? { root: globals.root } : {}),
+    ...(globals['run-root'] ? { runRoot: globals['run-root'] } : {}),
+    ...(globals['cgroup-parent'] ? { cgroupParent: globals['cgroup-parent'] } : {}),
+  };
+}
+
+/** Runs a resolved command; its errors become one line on stderr and docker's exit codes. */
+export async function runInvocation(inv: Invocation, ctx: CommandContext): Promise<number> {
+  try {
+    return await inv.command.run(ctx, inv.parsed);
+  } catch (e) {
+    return reportError(e, inv.name, ctx);
+  }
+}
+
+function reportError(e: unknown, name: string, ctx: Pick<CommandContext, 'err' | 'io'>): number {
+  if (e instanceof FlagError) {
+    ctx.err(`berth: ${e.message}\nSee 'berth ${name ? `${name} ` : ''}--help'.\n`);
+    return 125;
+  }
+  if (e instanceof BerthError) {
+    ctx.err(`berth: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (ctx.io.env['BERTH_DEBUG'] && e instanceof Error) ctx.err(`${e.stack ?? ''}\n`);
+  ctx.err(`berth: ${errorMessage(e)}\n`);
+  return 125;
+}
+
+/** Runs the CLI on argv (without node and the script) in this process; resolves with the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCli(argv, processIo());
+}
+
+/** Runs the CLI on argv for a caller (io); resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const out = (text: string): void => void io.stdout.write(text);
+  const err = (text: string): void => void io.stderr.write(text);
+  const columns = io.stdout.columns ?? 80;
   let name = '';
   try {
     const globals = parseFlags(globalFlags, argv, { interspersed: false });
@@ -111,7 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (globals.help || globals.positionals.length === 0) {
-      (globals.help ? out : err)(rootHelp());
+      (globals.help ? out : err)(rootHelp(columns));
       return globals.help ? 0 : 1;
     }
     const found = findCommand(globals.positionals);
@@ -121,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       if (members.length > 0) {
         const sub = globals.positionals[1];
         if (sub === undefined || sub === '--help' || sub === '-h') {
-          out(groupHelp(word, members));
+          out(groupHelp(word, members, columns));
           return 0;
         }
         err(`berth: '${word} ${sub}' is not a berth command.\nSee 'berth ${word} --help'\n`);
@@ -134,38 +197,25 @@ export async function main(argv: string[]): Promise<number> {
     const { command } = found;
     const parsed = parseFlags(command.flags, found.rest, { interspersed: command.interspersed ?? true });
     if (parsed.help) {
-      out(commandHelp(command, name));
+      out(commandHelp(command, name, columns));
       return 0;
     }
     const countError = argCountError(name, command, parsed.positionals.length);
     if (countError) throw new FlagError(countError);
 
     const level = globals.values['log-level'] || undefined;
-    const configDir = resolveConfigDir(globals.values.config || undefined);
+    const configDir = resolveConfigDir(globals.values.config || undefined, io.env);
     const engine = new Engine({
-      ...(globals.values.root ? { root: globals.values.root } : {}),
-      ...(globals.values['run-root'] ? { runRoot: globals.values['run-root'] } : {}),
-      ...(globals.values['cgroup-parent'] ? { cgroupParent: globals.values['cgroup-parent'] } : {}),
+      ...engineOptions(globals.values),
       logger: createLogger(level ? { level } : {}),
       configDir,
     });
-    const ctx: CommandContext = { engine, out, err, configDir };
     try {
-      return await command.run(ctx, parsed);
+      return await runInvocation({ globals: globals.values, name, command, parsed }, { engine, io, out, err, configDir });
     } finally {
       await engine.close();
     }
   } catch (e) {
-    if (e instanceof FlagError) {
-      err(`berth: ${e.message}\nSee 'berth ${name ? `${name} ` : ''}--help'.\n`);
-      return 125;
-    }
-    if (e instanceof BerthError) {
-      err(`berth: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (process.env['BERTH_DEBUG'] && e instanceof Error) err(`${e.stack ?? ''}\n`);
-    err(`berth: ${errorMessage(e)}\n`);
-    return 125;
+    return reportError(e, name, { err, io });
   }
 }

@@ -13,7 +13,7 @@ import { ByteReader } from '../../src/image/byte-reader.js';
 import { TarReader, type TarEntry } from '../../src/image/tar-reader.js';
 import { loadImages, saveImages } from '../../src/image/archive.js';
 import { saveCommand, loadCommand } from '../../src/cli/commands/archive.js';
-import type { CommandContext } from '../../src/cli/context.js';
+import { processIo, type CommandContext } from '../../src/cli/context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { LayerStore, chainIds } from '../../src/storage/layer-store.js';
 import { layerDiffId, layerTar, layerTarSize } from '../../src/storage/layer-tar.js';
@@ -64,7 +64,7 @@ function manifestOf(files: Map<string, Buffer>): ManifestEntry[] {
 
 function fakeCtx(t: TestRoot): CommandContext & { printed: string[] } {
   const printed: string[] = [];
-  return { engine: t.engine, configDir: path.join(t.root, 'config'), out: (s) => printed.push(s), err: (s) => printed.push(s), printed };
+  return { engine: t.engine, io: processIo(), configDir: path.join(t.root, 'config'), out: (s) => printed.push(s), err: (s) => printed.push(s), printed };
 }
 
 /**

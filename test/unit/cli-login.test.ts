@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../../src/engine.js';
-import type { CommandContext } from '../../src/cli/context.js';
+import { processIo, type CommandContext } from '../../src/cli/context.js';
 import { loginCommand, logoutCommand } from '../../src/cli/commands/login.js';
 import { checkLogin } from '../../src/image/registry/login.js';
 import { credentialsFor, DOCKER_HUB_AUTH_KEY, storeCredentials } from '../../src/image/registry/credentials.js';
@@ -92,6 +92,7 @@ function context(): { ctx: CommandContext; out: () => string; err: () => string 
   let err = '';
   const ctx: CommandContext = {
     engine: undefined as unknown as Engine,
+    io: processIo(),
     configDir,
     out: (t) => {
       out += t;

@@ -56,9 +56,9 @@ export async function writeToStream(out: NodeJS.WritableStream, source: AsyncIte
 
 export async function saveCommand(ctx: CommandContext, opts: { output?: string; refs: string[] }): Promise<number> {
   if (opts.output === undefined || opts.output === '') {
-    if (process.stdout.isTTY) throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    if (ctx.io.stdout.isTTY) throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
     try {
-      await writeToStream(process.stdout, ctx.engine.saveImages(opts.refs));
+      await writeToStream(ctx.io.stdout, ctx.engine.saveImages(opts.refs));
     } catch (err) {
       // The reader went away (`berth save x | head -c 512`): end quietly with SIGPIPE's status, as docker's CLI dies of it.
       if (isSystemError(err, 'EPIPE')) return 128 + 13;
@@ -84,8 +84,8 @@ export async function loadCommand(ctx: CommandContext, opts: { input?: string; q
     source = createReadStream(opts.input);
     label = opts.input;
   } else {
-    if (process.stdin.isTTY) throw new InvalidArgumentError('requested load from stdin, but stdin is empty');
-    source = process.stdin;
+    if (ctx.io.stdin.isTTY) throw new InvalidArgumentError('requested load from stdin, but stdin is empty');
+    source = ctx.io.stdin;
     label = 'the standard input';
   }
   await ctx.engine.loadImages(source, { label, onLoaded: (line) => ctx.out(`${line}\n`) });

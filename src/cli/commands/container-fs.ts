@@ -43,9 +43,9 @@ async function commitCommand(ctx: CommandContext, ref: string, opts: { repo?: st
 
 async function exportCommand(ctx: CommandContext, ref: string, output: string): Promise<number> {
   if (output === '') {
-    if (process.stdout.isTTY) throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    if (ctx.io.stdout.isTTY) throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
     try {
-      await writeToStream(process.stdout, await ctx.engine.exportContainer(ref));
+      await writeToStream(ctx.io.stdout, await ctx.engine.exportContainer(ref));
     } catch (err) {
       // The reader went away (`berth export c | head -c 512`): SIGPIPE's status, as docker's CLI dies of it.
       if (isSystemError(err, 'EPIPE')) return 128 + 13;

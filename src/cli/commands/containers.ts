@@ -1,6 +1,6 @@
 /** Commands over existing containers: rm, kill, wait, start, attach, and the supervisor's cleanup. */
 import type { CommandContext } from '../context.js';
-import { attachTerminal } from './run.js';
+import { attachTerminal, terminalSize } from './run.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { eachContainer } from './lifecycle.js';
@@ -42,7 +42,7 @@ export async function startCommand(
   const detachKeys = parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS);
   const handle = await ctx.engine.startAttached(ref, { stdin: interactive });
   const rec = await ctx.engine.inspect(handle.id);
-  return attachTerminal(ctx.engine, handle, { tty: rec.Config.Tty, stdin: interactive && rec.Config.OpenStdin, detachKeys });
+  return attachTerminal(ctx.io, ctx.engine, handle, { tty: rec.Config.Tty, stdin: interactive && rec.Config.OpenStdin, detachKeys });
 }
 
 /** docker attach: this terminal to a running container until it exits or the detach keys come. */
@@ -54,8 +54,9 @@ export async function attachCommand(
   const detachKeys = parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS);
   const handle = await ctx.engine.attach(ref, { stdin: !o.noStdin });
   const rec = await ctx.engine.inspect(handle.id);
-  if (rec.Config.Tty && process.stdout.isTTY && process.stdout.rows) handle.resize(process.stdout.rows, process.stdout.columns);
-  return attachTerminal(ctx.engine, handle, { tty: rec.Config.Tty, stdin: !o.noStdin && rec.Config.OpenStdin, detachKeys, sigProxy: o.sigProxy });
+  const size = terminalSize(ctx.io.stdout);
+  if (rec.Config.Tty && size) handle.resize(...size);
+  return attachTerminal(ctx.io, ctx.engine, handle, { tty: rec.Config.Tty, stdin: !o.noStdin && rec.Config.OpenStdin, detachKeys, sigProxy: o.sigProxy });
 }
 
 export async function cleanupCommand(ctx: CommandContext, ids: string[]): Promise<number> {

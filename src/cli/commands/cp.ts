@@ -64,7 +64,7 @@ async function copyOut(ctx: CommandContext, container: string, srcPath: string, 
   const { stat: srcStat, stream } = await ctx.engine.getArchive(container, srcPath, { followLink: opts.followLink });
   try {
     if (dstPath === '-') {
-      await writeToStream(process.stdout, stream);
+      await writeToStream(ctx.io.stdout, stream);
       return 0;
     }
     const srcIsDir = isGoDir(srcStat.mode);
@@ -131,7 +131,7 @@ async function copyIn(ctx: CommandContext, srcPath: string, container: string, d
   const dst = await destinationStat(ctx, container, dstPath);
   if (srcPath === '-') {
     if (!dst.stat || !isGoDir(dst.stat.mode)) throw new InvalidArgumentError(`destination "${container}:${dstPath}" must be a directory`);
-    await ctx.engine.putArchive(container, dst.path, process.stdin, extract);
+    await ctx.engine.putArchive(container, dst.path, ctx.io.stdin, extract);
     return 0;
   }
   let srcFd: number;

@@ -7,7 +7,7 @@ import { defineFlags, type ParseResult } from '../flags.js';
 import type { CommandContext } from '../context.js';
 import { ENV_FLAGS, environment } from '../run-flags.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.js';
-import { attachTerminal } from './run.js';
+import { attachTerminal, terminalSize } from './run.js';
 import type { RunHandle } from '../../engine.js';
 import type { ExecHandle } from '../../container/exec.js';
 import { BerthError } from '../../errors.js';
@@ -28,12 +28,13 @@ export async function execCommand(ctx: CommandContext, parsed: ParseResult<typeo
   const [ref, ...cmd] = parsed.positionals as [string, ...string[]];
   const interactive = v.interactive && !v.detach;
   const keys = parseDetachKeys(v['detach-keys'] || DEFAULT_DETACH_KEYS);
-  if (v.tty && interactive && process.stdin.isTTY !== true) throw new BerthError('InvalidArgument', 'the input device is not a TTY', { exitCode: 1 });
+  if (v.tty && interactive && ctx.io.stdin.isTTY !== true) throw new BerthError('InvalidArgument', 'the input device is not a TTY', { exitCode: 1 });
+  const size = terminalSize(ctx.io.stdout);
   let handle: ExecHandle;
   try {
     handle = await ctx.engine.exec(ref, {
       cmd,
-      env: environment(v['env-file'], v.env, process.env),
+      env: environment(v['env-file'], v.env, ctx.io.env),
       workingDir: v.workdir,
       user: v.user,
       privileged: v.privileged,
@@ -41,7 +42,7 @@ export async function execCommand(ctx: CommandContext, parsed: ParseResult<typeo
       attachStdin: interactive,
       detach: v.detach,
       detachKeys: v['detach-keys'],
-      ...(v.tty && process.stdout.isTTY && process.stdout.rows ? { consoleSize: [process.stdout.rows, process.stdout.columns] as [number, number] } : {}),
+      ...(v.tty && size ? { consoleSize: size } : {}),
     });
   } catch (err) {
     // docker's client exits 1 on the daemon's refusals; 126 and 127 say the command could not run.
@@ -59,5 +60,5 @@ export async function execCommand(ctx: CommandContext, parsed: ParseResult<typeo
     wait: async () => ({ exitCode: await handle.wait(), oomKilled: false }),
   };
   // docker exec proxies no signals: a ctrl-c on a terminal reaches the process through its tty.
-  return attachTerminal(ctx.engine, attached, { tty: v.tty, stdin: interactive, detachKeys: keys, sigProxy: false });
+  return attachTerminal(ctx.io, ctx.engine, attached, { tty: v.tty, stdin: interactive, detachKeys: keys, sigProxy: false });
 }

@@ -180,7 +180,7 @@ export async function imagePruneCommand(ctx: CommandContext, opts: { all: boolea
   if (!opts.force) {
     const what = opts.all ? 'all images without at least one container associated to them' : 'all dangling images';
     ctx.out(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
-    if (!(await confirmed())) return 0;
+    if (!(await confirmed(ctx.io.stdin))) return 0;
   }
   const { lines, reclaimed } = await ctx.engine.pruneImages({ all: opts.all });
   if (lines.length > 0) {
@@ -198,7 +198,7 @@ export async function importCommand(
 ): Promise<number> {
   let source: Readable;
   if (opts.file === '-') {
-    source = process.stdin;
+    source = ctx.io.stdin;
   } else {
     const st = await stat(opts.file).catch(() => undefined);
     if (!st) throw new NotFoundError(`open ${opts.file}: no such file or directory`);

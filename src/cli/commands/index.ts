@@ -13,7 +13,7 @@ import { inspectCommand } from './inspect.js';
 import { historyCommand, imagePruneCommand, imagesCommand, importCommand, rmiCommand, tagCommand } from './images.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
-import { systemDfCommand } from './system.js';
+import { systemDfCommand, systemServiceCommand } from './system.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './archive.js';
 import { versionCommand } from './version.js';
@@ -47,6 +47,12 @@ export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   minArgs?: number;
   maxArgs?: number;
   hidden?: boolean;
+  /**
+   * The berth service may do this command's work in its own process (src/cli/service): it
+   * reaches the caller only through ctx.io, names no host path and ends when its work does.
+   * A function decides by the flags given.
+   */
+  served?: boolean | ((parsed: ParseResult<S>) => boolean);
   run(ctx: CommandContext, parsed: ParseResult<S>): Promise<number>;
 }
 
@@ -229,6 +235,7 @@ export const COMMANDS: readonly Command[] = [
     flags: execFlags,
     interspersed: false,
     minArgs: 2,
+    served: (p) => p.values['env-file'].length === 0,
     run: (ctx, p) => execCommand(ctx, p),
   }),
   command({
@@ -237,6 +244,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'List containers',
     flags: psFlags,
     maxArgs: 0,
+    served: true,
     run: (ctx, p) =>
       psCommand(ctx, {
         all: p.values.all,
@@ -353,6 +361,7 @@ export const COMMANDS: readonly Command[] = [
     flags: noFlags,
     minArgs: 1,
     maxArgs: 2,
+    served: true,
     run: (ctx, p) => portCommand(ctx, p.positionals[0]!, p.positionals[1]),
   }),
   command({
@@ -370,6 +379,7 @@ export const COMMANDS: readonly Command[] = [
     flags: logsFlags,
     minArgs: 1,
     maxArgs: 1,
+    served: (p) => !p.values.follow,
     run: (ctx, p) =>
       logsCommand(ctx, p.positionals[0]!, {
         follow: p.values.follow,
@@ -386,6 +396,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Return low-level information on containers and images, as JSON',
     flags: inspectFlags,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: p.values.type, size: p.values.size }),
   }),
   command({
@@ -394,6 +405,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Display detailed information on one or more containers',
     flags: containerInspectFlags,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'container', size: p.values.size }),
   }),
   command({
@@ -402,6 +414,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Display detailed information on one or more images',
     flags: imageInspectFlags,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => inspectCommand(ctx, p.positionals, { format: p.values.format, type: 'image', size: false }),
   }),
   command({
@@ -410,6 +423,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'List images',
     flags: imagesFlags,
     maxArgs: 1,
+    served: true,
     run: (ctx, p) =>
       imagesCommand(ctx, {
         all: p.values.all,
@@ -542,11 +556,20 @@ export const COMMANDS: readonly Command[] = [
     run: (ctx) => bootCommand(ctx),
   }),
   command({
+    names: ['system service'],
+    usage: 'system service',
+    description: 'Keep a warm berth process that berth commands hand their work to (faster ps, exec, inspect, images, logs)',
+    flags: noFlags,
+    maxArgs: 0,
+    run: (ctx) => systemServiceCommand(ctx),
+  }),
+  command({
     names: ['version'],
     usage: 'version',
     description: 'Show the berth version information',
     flags: noFlags,
     maxArgs: 0,
+    served: true,
     run: (ctx) => versionCommand(ctx),
   }),
   command({

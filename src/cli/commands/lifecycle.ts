@@ -113,7 +113,7 @@ export async function containerPruneCommand(ctx: CommandContext, o: { force: boo
   const filters = pruneFilters(o.filters);
   if (!o.force) {
     ctx.out('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
-    if (!(await confirmed())) return 0;
+    if (!(await confirmed(ctx.io.stdin))) return 0;
   }
   const { deleted, reclaimed } = await ctx.engine.pruneContainers(filters);
   if (deleted.length > 0) ctx.out(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
@@ -194,7 +194,7 @@ export async function statsCommand(ctx: CommandContext, refs: string[], o: Stats
     return out;
   };
   let prev = await sample(await targets());
-  const tty = process.stdout.isTTY === true && !o.noStream;
+  const tty = ctx.io.stdout.isTTY === true && !o.noStream;
   for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = await sample(await targets());

@@ -143,7 +143,7 @@ export async function loginCommand(ctx: CommandContext, opts: LoginOptions, io: 
 }
 
 async function login(ctx: CommandContext, opts: LoginOptions, io: LoginIo): Promise<number> {
-  const stdin = io.stdin ?? process.stdin;
+  const stdin = io.stdin ?? ctx.io.stdin;
   if (opts.password && opts.passwordStdin) throw new InvalidArgumentError('conflicting options: cannot specify both --password and --password-stdin');
   if (opts.password) ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
 

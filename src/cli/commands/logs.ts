@@ -1,6 +1,6 @@
 /** `berth logs`: a container's stdout to stdout and its stderr to stderr, as docker's CLI prints them. */
 import { once } from 'node:events';
-import type { CommandContext } from '../context.js';
+import type { CliOutput, CommandContext } from '../context.js';
 import type { LogEntry } from '../../container/log-entry.js';
 import { isSystemError } from '../../errors.js';
 import { parseLogTime } from '../log-time.js';
@@ -58,7 +58,7 @@ function render(batch: readonly LogEntry[], from: number, to: number, o: LogsCom
 }
 
 /** Writes a chunk, waiting while the stream is full; a stream error aborts the wait (and the follow). */
-async function write(stream: NodeJS.WriteStream, chunk: Buffer, abort: AbortController, failed: () => unknown): Promise<void> {
+async function write(stream: CliOutput, chunk: Buffer, abort: AbortController, failed: () => unknown): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain', { signal: abort.signal }).catch(() => undefined);
   const err = failed();
   if (err !== undefined) throw err;
@@ -79,8 +79,9 @@ export async function logsCommand(ctx: CommandContext, ref: string, o: LogsComma
     failed = err;
     abort.abort();
   };
-  process.stdout.on('error', onError);
-  process.stderr.on('error', onError);
+  const { stdout, stderr } = ctx.io;
+  stdout.on('error', onError);
+  stderr.on('error', onError);
   try {
     for await (const batch of logs.batches()) {
       // Runs of one stream go out in one write; order between the two is kept as far as two pipes can.
@@ -88,7 +89,7 @@ export async function logsCommand(ctx: CommandContext, ref: string, o: LogsComma
         const stream = batch[from]!.stream;
         let to = from + 1;
         while (to < batch.length && batch[to]!.stream === stream) to++;
-        await write(stream === 'stdout' ? process.stdout : process.stderr, render(batch, from, to, o), abort, () => failed);
+        await write(stream === 'stdout' ? stdout : stderr, render(batch, from, to, o), abort, () => failed);
         from = to;
       }
     }
@@ -98,8 +99,8 @@ export async function logsCommand(ctx: CommandContext, ref: string, o: LogsComma
     if (isSystemError(err, 'EPIPE')) return 128 + 13;
     throw err;
   } finally {
-    process.stdout.off('error', onError);
-    process.stderr.off('error', onError);
+    stdout.off('error', onError);
+    stderr.off('error', onError);
   }
   return 0;
 }

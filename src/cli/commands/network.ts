@@ -109,7 +109,7 @@ export async function networkPruneCommand(ctx: CommandContext, o: { force: boole
   const filters = pruneFilters(o.filters);
   if (!o.force) {
     ctx.out('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
-    if (!(await confirmed())) return 0;
+    if (!(await confirmed(ctx.io.stdin))) return 0;
   }
   const { deleted } = await ctx.engine.pruneNetworks({ filters });
   if (deleted.length > 0) ctx.out(`Deleted Networks:\n${deleted.map((d) => `${d}\n`).join('')}\n`);

@@ -4,7 +4,7 @@
  */
 import type { Engine, RunHandle } from '../../engine.js';
 import type { CreateOptions } from '../../container/options.js';
-import type { CommandContext } from '../context.js';
+import type { CliIo, CliOutput, CommandContext } from '../context.js';
 import { toCreateOptions, type createFlags, type runFlags } from '../run-flags.js';
 import type { ParseResult } from '../flags.js';
 import { pullPrinter } from '../pull-progress.js';
@@ -13,13 +13,13 @@ import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from '../detach
 export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof runFlags>): Promise<number> {
   const { engine } = ctx;
   const detach = parsed.values.detach;
-  const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'run');
-  if (opts.tty && !detach && process.stdin.isTTY !== true && opts.openStdin) {
+  const opts = toCreateOptions(parsed, parsed.positionals, ctx.io.env, 'run');
+  if (opts.tty && !detach && ctx.io.stdin.isTTY !== true && opts.openStdin) {
     throw new Error('the input device is not a TTY');
   }
-  withTerminalSize(opts);
+  withTerminalSize(opts, ctx.io.stdout);
   // A missing image is pulled first, with its progress on stderr as docker shows it.
-  const hooks = { onPull: pullPrinter(ctx.err, { terminal: process.stderr.isTTY === true }) };
+  const hooks = { onPull: pullPrinter(ctx.err, { terminal: ctx.io.stderr.isTTY === true }) };
   if (detach) {
     const rec = await engine.create(opts, hooks);
     await engine.start(rec.Id);
@@ -29,45 +29,53 @@ export async function runCommand(ctx: CommandContext, parsed: ParseResult<typeof
   // Checked before the container starts, so a bad value leaves nothing running.
   const detachKeys = parseDetachKeys(parsed.values['detach-keys'] || DEFAULT_DETACH_KEYS);
   const handle = await engine.run(opts, hooks);
-  return attachTerminal(engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true, detachKeys });
+  return attachTerminal(ctx.io, engine, handle, { tty: opts.tty === true, stdin: opts.openStdin === true, detachKeys });
 }
 
 export async function createCommand(ctx: CommandContext, parsed: ParseResult<typeof createFlags>): Promise<number> {
-  const opts = toCreateOptions(parsed, parsed.positionals, process.env, 'create');
-  withTerminalSize(opts);
-  const rec = await ctx.engine.create(opts, { onPull: pullPrinter(ctx.err, { terminal: process.stderr.isTTY === true }) });
+  const opts = toCreateOptions(parsed, parsed.positionals, ctx.io.env, 'create');
+  withTerminalSize(opts, ctx.io.stdout);
+  const rec = await ctx.engine.create(opts, { onPull: pullPrinter(ctx.err, { terminal: ctx.io.stderr.isTTY === true }) });
   ctx.out(`${rec.Id}\n`);
   return 0;
 }
 
 /** A tty container starts with this terminal's size, as docker's client sends it. */
-function withTerminalSize(opts: CreateOptions): void {
-  if (opts.tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) {
-    opts.consoleSize = [process.stdout.rows, process.stdout.columns];
-  }
+function withTerminalSize(opts: CreateOptions, stdout: CliOutput): void {
+  const size = terminalSize(stdout);
+  if (opts.tty && size) opts.consoleSize = size;
+}
+
+/** The size of the caller's terminal on stdout, as [rows, columns]; undefined when it is none. */
+export function terminalSize(stdout: CliOutput): [number, number] | undefined {
+  return stdout.isTTY && stdout.rows && stdout.columns ? [stdout.rows, stdout.columns] : undefined;
 }
 
 /**
- * Connects this process's stdio to a running container until it exits (its exit code) or the
+ * Connects the caller's stdio to a running container until it exits (its exit code) or the
  * detach keys come on stdin (0, the container left running): raw terminal and resizes for -t,
  * stdin for -i, signals proxied otherwise (unless sigProxy is false).
  */
 export async function attachTerminal(
+  io: CliIo,
   engine: Engine,
   handle: RunHandle,
   opts: { tty: boolean; stdin: boolean; detachKeys: Buffer; sigProxy?: boolean },
 ): Promise<number> {
-  const { stdin, stdout, stderr } = process;
+  const { stdin, stdout, stderr, signals } = io;
   handle.stdout.pipe(stdout, { end: false });
   handle.stderr.pipe(stderr, { end: false });
   const restore: Array<() => void> = [];
   // As docker's client: the terminal goes raw only when its input goes to the container.
-  if (opts.tty && opts.stdin && stdin.isTTY) {
+  if (opts.tty && opts.stdin && stdin.isTTY && stdin.setRawMode) {
     stdin.setRawMode(true);
-    restore.push(() => stdin.setRawMode(false));
+    restore.push(() => stdin.setRawMode?.(false));
   }
   if (opts.tty && stdout.isTTY) {
-    const onResize = (): void => handle.resize(stdout.rows, stdout.columns);
+    const onResize = (): void => {
+      const size = terminalSize(stdout);
+      if (size) handle.resize(...size);
+    };
     stdout.on('resize', onResize);
     restore.push(() => stdout.off('resize', onResize));
   }
@@ -91,14 +99,14 @@ export async function attachTerminal(
       stdin.pause();
     });
   }
-  if (!opts.tty && opts.sigProxy !== false) {
+  if (!opts.tty && opts.sigProxy !== false && signals) {
     // docker's sig-proxy: signals to the client go to the container's process.
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
       const onSignal = (): void => {
         engine.kill(handle.id, sig).catch(() => undefined);
       };
-      process.on(sig, onSignal);
-      restore.push(() => process.off(sig, onSignal));
+      signals.on(sig, onSignal);
+      restore.push(() => signals.off(sig, onSignal));
     }
   }
   try {

@@ -80,7 +80,7 @@ export async function volumePruneCommand(ctx: CommandContext, o: { all: boolean;
   if (!o.force) {
     const what = o.all ? 'all local volumes' : 'anonymous local volumes';
     ctx.out(`WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue? [y/N] `);
-    if (!(await confirmed())) return 0;
+    if (!(await confirmed(ctx.io.stdin))) return 0;
   }
   const { deleted, reclaimed } = await ctx.engine.pruneVolumes({ all: o.all, filters });
   if (deleted.length > 0) ctx.out(`Deleted Volumes:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
