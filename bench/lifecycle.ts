@@ -3,8 +3,12 @@
  * `exec C true` (target ≤ 0.5 × docker), `ps -a` over 200 containers (target ≤ 0.5 × docker)
  * and `logs` of 100 MB of output (target: at least docker's throughput). Prints medians and
  * ratios (berth ÷ docker). Run as root: `npm run bench:lifecycle`.
+ *
+ * docker's client talks to a warm dockerd; berth is timed both ways it runs: the berth command
+ * with `berth system service` up (the command handed to a warm process, as docker's is), and
+ * without one (Node started for the command, `node bin/berth.js`).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +21,22 @@ const CONTAINERS = 200;
 const LOG_BYTES = 100 * 1000 * 1000;
 // The launcher, as users run berth (it keeps NODE_EXTRA_CA_CERTS out of Node's start).
 const cli = path.join(repoRoot, 'bin', 'berth');
+// berth without the service: Node started for every command, as the launcher starts it.
+const node = process.execPath;
+const entry = path.join(repoRoot, 'bin', 'berth.js');
+const nodeEnv = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
+
+/** Starts `berth system service` and waits until it serves. */
+async function startService(args: string[]): Promise<ChildProcess> {
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('serving')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`berth system service ended with ${code}`)));
+  });
+  return child;
+}
 
 /** A container command printing LOG_BYTES of 100-byte lines, then sleeping so logs can be read while it runs. */
 const PRINTER = ['sh', '-c', `yes '${'x'.repeat(99)}' | head -c ${LOG_BYTES}; sleep 1000`];
@@ -53,6 +73,7 @@ async function main(): Promise<void> {
   const root = path.join(dir, 'berth');
   const berth = (...args: string[]): string[] => ['--root', root, '--run-root', path.join(root, 'run'), ...args];
   let dockerd: Dockerd | undefined;
+  let service: ChildProcess | undefined;
   const results: Record<string, number> = {};
   try {
     const tar = busyboxTar(dir);
@@ -68,7 +89,9 @@ async function main(): Promise<void> {
 
     // exec C true
     const id = must(cli, berth('run', '-d', '--network', 'none', 'bench', 'sleep', '100000')).trim();
-    results['execBerth'] = timeRuns('berth exec C true', cli, berth('exec', id, 'true'), { runs: RUNS });
+    results['execNode'] = timeRuns('berth exec C true, no service', node, [entry, ...berth('exec', id, 'true')], { runs: RUNS, env: nodeEnv });
+    service = await startService(berth('system', 'service'));
+    results['execBerth'] = timeRuns('berth exec C true, service', cli, berth('exec', id, 'true'), { runs: RUNS });
     if (dockerd) {
       const did = must('docker', docker('run', '-d', '--network', 'none', 'bench', 'sleep', '100000')).trim();
       results['execDocker'] = timeRuns('docker exec C true', 'docker', docker('exec', did, 'true'), { runs: RUNS });
@@ -89,7 +112,8 @@ async function main(): Promise<void> {
 
     // ps -a over 200 containers (plus the ones above)
     for (let i = 0; i < CONTAINERS; i++) must(cli, berth('create', '--network', 'none', 'bench', 'true'));
-    results['psBerth'] = timeRuns(`berth ps -a (${CONTAINERS} containers)`, cli, berth('ps', '-a'), { runs: RUNS });
+    results['psNode'] = timeRuns(`berth ps -a (${CONTAINERS}), no service`, node, [entry, ...berth('ps', '-a')], { runs: RUNS, env: nodeEnv });
+    results['psBerth'] = timeRuns(`berth ps -a (${CONTAINERS}), service`, cli, berth('ps', '-a'), { runs: RUNS });
     if (dockerd) {
       for (let i = 0; i < CONTAINERS; i++) must('docker', docker('create', '--network', 'none', 'bench', 'true'));
       results['psDocker'] = timeRuns(`docker ps -a (${CONTAINERS} containers)`, 'docker', docker('ps', '-a'), { runs: RUNS });
@@ -99,10 +123,16 @@ async function main(): Promise<void> {
     const ratio = (a: string, b: string, what: string): void => {
       if (results[a] !== undefined && results[b] !== undefined) console.log(`${what}: ${(results[a] / results[b]).toFixed(2)}`);
     };
-    ratio('execBerth', 'execDocker', 'exec: berth ÷ docker (target ≤ 0.5)');
-    ratio('psBerth', 'psDocker', 'ps -a: berth ÷ docker (target ≤ 0.5)');
+    ratio('execBerth', 'execDocker', 'exec, berth with its service ÷ docker (target ≤ 0.5)');
+    ratio('execNode', 'execDocker', 'exec, berth without a service ÷ docker');
+    ratio('psBerth', 'psDocker', 'ps -a, berth with its service ÷ docker (target ≤ 0.5)');
+    ratio('psNode', 'psDocker', 'ps -a, berth without a service ÷ docker');
     ratio('logsDocker', 'logsBerth', 'logs throughput: berth ÷ docker (target ≥ 1)');
   } finally {
+    if (service) {
+      service.kill('SIGTERM');
+      await new Promise((r) => service!.once('exit', r));
+    }
     spawnSync(cli, berth('rm', '-f', ...must(cli, berth('ps', '-aq')).split('\n').filter(Boolean)), { stdio: 'ignore' });
     if (dockerd) {
       const ids = spawnSync('docker', ['-H', dockerd.host, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);

@@ -1,5 +1,7 @@
-/** `berth system df`: disk used by images and containers, in docker's table. */
+/** `berth system df` (disk used by images and containers, in docker's table) and `berth system service`. */
+import { once } from 'node:events';
 import type { CommandContext } from '../context.js';
+import { startService } from '../service/server.js';
 import type { UsageLine } from '../../engine.js';
 import { humanSize, table } from '../format.js';
 
@@ -21,5 +23,27 @@ export async function systemDfCommand(ctx: CommandContext): Promise<number> {
     ] as const
   ).map(([type, l]) => [type, String(l.total), String(l.active), humanSize(l.size), reclaimable(l)]);
   ctx.out(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows));
+  return 0;
+}
+
+/**
+ * `berth system service`: serves berth commands from this warm process until SIGTERM or
+ * SIGINT; the berth command hands them over (native/client/PROTOCOL.md).
+ */
+export async function systemServiceCommand(ctx: CommandContext): Promise<number> {
+  const service = await startService(ctx.engine);
+  ctx.out(`berth service: serving ${ctx.engine.paths.root} on ${service.socketPath}\n`);
+  const signals = ctx.io.signals ?? process;
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  signals.once('SIGTERM', onSignal);
+  signals.once('SIGINT', onSignal);
+  try {
+    await once(stop.signal, 'abort');
+  } finally {
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
+    await service.close();
+  }
   return 0;
 }
