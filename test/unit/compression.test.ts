@@ -70,6 +70,15 @@ describe.skipIf(skip('zstd decompression', nativeBuilt ? undefined : "the native
     expect(out.toString()).toBe(`first frame\n${'z'.repeat(10)}\nfirst frame\n`);
   });
 
+  it('skips skippable frames, between frames and at the end (where zstd:chunked keeps its table of contents)', async () => {
+    const a = zstdFrame([Buffer.from('before ')]);
+    const b = zstdFrame([Buffer.from('after')]);
+    const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18, 9, 0, 0, 0]), Buffer.from('metadata!')]);
+    expect((await decompressAll(Buffer.concat([a, skippable, b, skippable]), 3)).toString()).toBe('before after');
+    const cut = await failure(Buffer.concat([a, skippable.subarray(0, 12)]));
+    expect(cut.message).toBe('layer x: invalid zstd data (unexpected end of file)');
+  });
+
   it('refuses data cut short inside a frame, wherever it is cut, as one clear error naming the layer', async () => {
     const a = zstdFrame([Buffer.from('a whole frame')]);
     const b = zstdFrame([Buffer.from('x'.repeat(100)), { byte: 0x62, size: 1000 }]);
