@@ -11,13 +11,15 @@
         "native/addon/lock.cc",
         "native/addon/netlink.cc",
         "native/addon/remove_tree.cc",
-        "native/addon/spawn.cc"
+        "native/addon/spawn.cc",
+        "native/addon/zstd_decoder.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "libraries": ["-lzstd"]
     },
     {
       "target_name": "berth-shim",

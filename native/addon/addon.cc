@@ -9,6 +9,7 @@
 #include "netlink.h"
 #include "remove_tree.h"
 #include "spawn.h"
+#include "zstd_decoder.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsRemove", Napi::Function::New(env, berth::NetnsRemove, "netnsRemove"));
   exports.Set("netlinkOpen", Napi::Function::New(env, berth::NetlinkOpen, "netlinkOpen"));
   exports.Set("netlinkRequest", Napi::Function::New(env, berth::NetlinkRequest, "netlinkRequest"));
+  exports.Set("ZstdDecoder", berth::DefineZstdDecoder(env));
   return exports;
 }
 

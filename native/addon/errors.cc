@@ -14,6 +14,13 @@ struct ErrorClassSlot {
 
 ErrorClassSlot* Slot(Napi::Env env) { return env.GetInstanceData<ErrorClassSlot>(); }
 
+// An instance of the injected class, or a plain Error before one is injected.
+Napi::Object NewErrorObject(Napi::Env env, const std::string& message) {
+  ErrorClassSlot* slot = Slot(env);
+  if (slot != nullptr && !slot->cls.IsEmpty()) return slot->cls.New({Napi::String::New(env, message)});
+  return Napi::Error::New(env, message).Value();
+}
+
 }  // namespace
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
@@ -41,17 +48,20 @@ Napi::Error ErrnoError(Napi::Env env, int errnum, const char* syscall, const std
   std::string message = codeStr + ": " + strerror(errnum) + ", " + syscall;
   if (!path.empty()) message += " '" + path + "'";
 
-  Napi::Object obj;
-  ErrorClassSlot* slot = Slot(env);
-  if (slot != nullptr && !slot->cls.IsEmpty()) {
-    obj = slot->cls.New({Napi::String::New(env, message)});
-  } else {
-    obj = Napi::Error::New(env, message).Value();
-  }
+  Napi::Object obj = NewErrorObject(env, message);
   obj.Set("code", codeStr);
   obj.Set("errno", errnum);
   obj.Set("syscall", syscall);
   if (!path.empty()) obj.Set("path", path);
+  return Napi::Error(env, obj);
+}
+
+Napi::Error LibraryError(Napi::Env env, const std::string& code, const std::string& description,
+                         const char* call) {
+  Napi::Object obj = NewErrorObject(env, code + ": " + description + ", " + call);
+  obj.Set("code", code);
+  obj.Set("errno", 0);
+  obj.Set("syscall", call);
   return Napi::Error(env, obj);
 }
 

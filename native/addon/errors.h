@@ -20,6 +20,12 @@ Napi::Error ErrnoError(Napi::Env env, int errnum, const char* syscall,
                        const std::string& path = std::string(),
                        const char* code = nullptr);
 
+// Builds the error object for a failed call into a library that reports its own error
+// codes instead of errno (libzstd): the same class and shape, with code naming the
+// library's error ("ZSTD_error_corruption_detected"), errno 0 and syscall naming the call.
+Napi::Error LibraryError(Napi::Env env, const std::string& code, const std::string& description,
+                         const char* call);
+
 // Throws ErrnoError as a C++ exception; node-addon-api rethrows it into JavaScript.
 [[noreturn]] void ThrowErrno(Napi::Env env, int errnum, const char* syscall,
                              const std::string& path = std::string());

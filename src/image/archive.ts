@@ -6,7 +6,7 @@
  * save writes the layout docker 20.10 writes (`<config hex>.json`, `<layer>/layer.tar`),
  * which every docker since 1.10 loads, 25+ included. load also reads docker 25+'s
  * layout (an OCI image layout whose manifest.json points into blobs/sha256/), with
- * plain or gzip layer tars, and the symlinked layer.tar files 20.10 writes for a layer
+ * plain, gzip or zstd layer tars, and the symlinked layer.tar files 20.10 writes for a layer
  * shared by two images.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -339,7 +339,7 @@ async function readManifest(archive: SpooledArchive, label: string): Promise<{ i
 }
 
 /**
- * Loads the images of a docker-archive (plain or gzip) and tags them; returns their ids in
+ * Loads the images of a docker-archive (plain, gzip or zstd) and tags them; returns their ids in
  * the archive's order. Every layer is unpacked and checked against its config's diff_ids,
  * every config and tag parsed, before the first image is stored: a bad archive leaves the
  * stores as they were. (Should storing fail midway, for a full disk, the images stored

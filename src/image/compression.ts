@@ -2,10 +2,11 @@
  * Layer and import archives come plain or compressed; the format is told by the
  * first bytes, as docker does, never by a file name or media type alone.
  */
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError, isSystemError } from '../errors.js';
+import { nativeZstdDecompressed, nodeZstdDecompressor } from './zstd.js';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -63,22 +64,32 @@ export async function* decompressed(source: AsyncIterable<Uint8Array>, label: st
     else yield* replay(head, it);
     return;
   }
-  if (kind !== 'gzip') {
+  if (kind === 'bzip2' || kind === 'xz') {
     await it.return?.();
-    throw new InvalidArgumentError(`${label} is compressed with ${kind}, which berth cannot decompress (use an uncompressed or gzip archive)`);
+    throw new InvalidArgumentError(`${label} is compressed with ${kind}, which berth cannot decompress (use an uncompressed, gzip or zstd archive)`);
   }
-  const gunzip = createGunzip();
-  const done = pipeline(Readable.from(replay(head, it)), gunzip);
-  // Failures surface through the iteration below; this only keeps the rejection handled.
-  done.catch(() => undefined);
   try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
+    for await (const chunk of inflated(kind, replay(head, it))) yield chunk;
   } catch (err) {
-    // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR) mean bad input; anything else is the source failing.
-    if (isSystemError(err) && err.code.startsWith('Z_')) {
-      throw new InvalidArgumentError(`${label}: invalid gzip data (${err.message})`, { cause: err });
+    // The decoders' own errors (zlib's Z_DATA_ERROR, Z_BUF_ERROR; zstd's ZSTD_error_…) mean bad
+    // input; anything else is the source failing.
+    if (isSystemError(err) && /^(Z_|ZSTD_)/.test(err.code)) {
+      throw new InvalidArgumentError(`${label}: invalid ${kind} data (${err.message})`, { cause: err });
     }
     throw err;
   }
+}
+
+function inflated(kind: 'gzip' | 'zstd', source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  if (kind === 'gzip') return throughStream(createGunzip(), source);
+  const nodeZstd = nodeZstdDecompressor();
+  return nodeZstd ? throughStream(nodeZstd(), source) : nativeZstdDecompressed(source);
+}
+
+async function* throughStream(decoder: Transform, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const done = pipeline(Readable.from(source), decoder);
+  // Failures surface through the iteration below; this only keeps the rejection handled.
+  done.catch(() => undefined);
+  for await (const chunk of decoder) yield chunk as Buffer;
   await done;
 }

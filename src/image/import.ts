@@ -1,5 +1,5 @@
 /**
- * `docker import`: a filesystem tarball (plain or gzip) becomes a one-layer image.
+ * `docker import`: a filesystem tarball (plain, gzip or zstd) becomes a one-layer image.
  * The layer is unpacked out of sight and the image appears in one step under the
  * image lock, so a failure at any point leaves the stores as they were.
  */

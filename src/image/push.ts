@@ -1,6 +1,6 @@
 /**
  * `docker push`: an image's layers (their original archives where berth can make them again,
- * else re-tarred from their diff dirs; gzipped), then its
+ * else re-tarred from their diff dirs; gzipped, whatever compression they were pulled with), then its
  * config, then a Docker schema2 manifest, last, so the tag appears only when every blob it
  * names is in place. A blob the registry has is not sent again; one it has in another
  * repository of the same registry is mounted from there.

@@ -1,5 +1,5 @@
 /**
- * Unpacking one layer archive (plain or gzip tar) into an empty directory, and
+ * Unpacking one layer archive (a plain, gzip or zstd tar) into an empty directory, and
  * computing its diff_id: the sha256 of the uncompressed tar, the digest image
  * configs list in rootfs.diff_ids.
  */

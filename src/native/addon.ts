@@ -9,17 +9,46 @@ import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /**
- * The one error class the addon throws for a failed syscall. Wrong argument types
+ * The one error class the addon throws for a failed syscall (or library call: libzstd's
+ * errors carry the library's name for the error as code, e.g. 'ZSTD_error_corruption_detected',
+ * and errno 0). Wrong argument types
  * are TypeErrors instead: they are bugs in the caller, not conditions of the host.
  */
 export class NativeError extends Error {
   override name = 'NativeError';
   /** Symbolic errno name, e.g. 'EPERM', as Node's fs errors carry it. */
   code = '';
-  /** The positive errno(3) value (Node's fs errors carry libuv's negated one). */
+  /** The positive errno(3) value (Node's fs errors carry libuv's negated one); 0 for a library's own error. */
   errno = 0;
   syscall = '';
   path?: string;
+}
+
+/** What one ZstdDecoder.decompress call did. */
+export interface ZstdStep {
+  /** Bytes of input consumed; the caller passes the rest again on the next call. */
+  read: number;
+  /** The decompressed bytes, at most 1 MiB in all, in pieces of up to 128 KiB. */
+  output: Buffer[];
+  /**
+   * The call stopped at its output cap: call again (with the unread input, or an empty
+   * Buffer when all was read) for what the stream still holds.
+   */
+  more: boolean;
+  /** Everything read so far ends a frame: the compressed data may end here without being cut short. */
+  frameEnd: boolean;
+}
+
+/**
+ * A streaming zstd decoder (libzstd's ZSTD_DStream). Frames may follow one another; a frame
+ * needing a window over 128 MiB is refused. Runs on the calling thread: one call does at
+ * most 1 MiB of output, about a millisecond. Errors are NativeErrors with the zstd error's
+ * name as code; a call after close() is EBADF.
+ */
+export interface ZstdDecoder {
+  decompress(input: Buffer): ZstdStep;
+  /** Frees the stream now (the garbage collector would otherwise, later); idempotent. */
+  close(): void;
 }
 
 export interface NativeAddon {
@@ -120,6 +149,7 @@ export interface NativeAddon {
    * body). An error reply throws a NativeError with syscall 'netlink' and the kernel's errno.
    */
   netlinkRequest(fd: number, request: Buffer): Buffer[];
+  ZstdDecoder: new () => ZstdDecoder;
   /** The error class the addon throws, injected at load time. */
   setErrorClass(cls: typeof NativeError): void;
 }

@@ -7,6 +7,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const isRoot = process.getuid?.() === 0;
 export const nativeBuilt = existsSync(path.join(repoRoot, 'build', 'Release', 'berth_native.node'));
 export const busyboxPath = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+/** Debian's zstd CLI, the tests' compressor independent of berth. */
+export const zstdPath = ['/usr/bin/zstd', '/bin/zstd'].find((p) => existsSync(p));
 
 /** Why integration tests cannot run here, or undefined when they can. */
 export function integrationSkipReason(): string | undefined {

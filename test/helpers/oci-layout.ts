@@ -4,12 +4,12 @@
  * attestation manifests) written to a directory, small deterministic tars, and
  * skopeo to copy them into a test registry and inspect what is there.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { busyboxPath } from './env.js';
+import { busyboxPath, zstdPath } from './env.js';
 import { rawTar, type RawHeader } from './tar.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -17,6 +17,7 @@ export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 export const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 export const IN_TOTO = 'application/vnd.in-toto+json';
 
 /** Fixed timestamps keep every blob, and so every digest, the same from run to run. */
@@ -60,6 +61,29 @@ export interface ImageSpec {
   variant?: string;
   /** Gzip the layers (default true); otherwise they are stored as plain tars. */
   gzip?: boolean;
+  /** How the layers are stored, one for all or one per layer; overrides `gzip`. zstd needs the zstd CLI. */
+  compression?: LayerCompression | LayerCompression[];
+}
+
+export type LayerCompression = 'none' | 'gzip' | 'zstd';
+
+/** `zstd -c` of data: a compressor independent of berth (Debian's zstd CLI). */
+export function zstdSync(data: Buffer, ...args: string[]): Buffer {
+  if (!zstdPath) throw new Error('the zstd CLI is not installed (apt-get install zstd)');
+  const r = spawnSync(zstdPath, ['-c', '-q', ...args], { input: data, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`zstd ${args.join(' ')} failed: ${r.stderr.toString()}`);
+  return r.stdout;
+}
+
+function layerBlob(dir: string, tar: Buffer, compression: LayerCompression): Descriptor {
+  switch (compression) {
+    case 'gzip':
+      return putBlob(dir, OCI_LAYER_GZIP, gzipSync(tar));
+    case 'zstd':
+      return putBlob(dir, OCI_LAYER_ZSTD, zstdSync(tar));
+    case 'none':
+      return putBlob(dir, OCI_LAYER, tar);
+  }
 }
 
 export interface WrittenImage {
@@ -68,7 +92,7 @@ export interface WrittenImage {
   configDigest: string;
   /** sha256 of each uncompressed tar, as in the config's rootfs.diff_ids. */
   diffIds: string[];
-  /** Digests of the layer blobs as stored (compressed unless gzip: false). */
+  /** Digests of the layer blobs as stored (compressed unless gzip: false or compression: 'none'). */
   layerDigests: string[];
   platform: Platform;
 }
@@ -103,14 +127,17 @@ function writeLayoutFiles(dir: string, manifests: Descriptor[]): void {
 
 /** Writes the blobs of one image (layers, config, manifest) and returns what was written. */
 function putImage(dir: string, spec: ImageSpec): WrittenImage & { descriptor: Descriptor } {
-  const gzip = spec.gzip ?? true;
+  const compression = (i: number): LayerCompression => {
+    const c = spec.compression ?? ((spec.gzip ?? true) ? 'gzip' : 'none');
+    return typeof c === 'string' ? c : (c[i] ?? 'gzip');
+  };
   const platform: Platform = {
     architecture: spec.architecture ?? 'amd64',
     os: spec.os ?? 'linux',
     ...(spec.variant !== undefined ? { variant: spec.variant } : {}),
   };
   const diffIds = spec.layers.map((l) => sha256(l));
-  const layers = spec.layers.map((l) => (gzip ? putBlob(dir, OCI_LAYER_GZIP, gzipSync(l)) : putBlob(dir, OCI_LAYER, l)));
+  const layers = spec.layers.map((l, i) => layerBlob(dir, l, compression(i)));
   const config = {
     created: CREATED,
     architecture: platform.architecture,
@@ -282,8 +309,10 @@ export interface SkopeoOptions {
   destCreds?: string;
   /** Copy every manifest of an index (`--all`). */
   all?: boolean;
-  /** Fail if a digest would change (`--preserve-digests`; default true). */
+  /** Fail if a digest would change (`--preserve-digests`; default true, false with `destCompress`). */
   preserveDigests?: boolean;
+  /** Recompress every layer with skopeo's own compressor (`--dest-compress --dest-compress-format`). */
+  destCompress?: 'gzip' | 'zstd';
   timeoutMs?: number;
 }
 
@@ -329,7 +358,8 @@ function credArgs(ref: string, creds: string | undefined, side: 'src' | 'dest' |
 export async function skopeoCopy(src: string, dest: string, opts: SkopeoOptions = {}): Promise<string> {
   const args = ['copy', '--insecure-policy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false'];
   if (opts.all) args.push('--all');
-  if (opts.preserveDigests ?? true) args.push('--preserve-digests');
+  if (opts.preserveDigests ?? opts.destCompress === undefined) args.push('--preserve-digests');
+  if (opts.destCompress) args.push('--dest-compress', '--dest-compress-format', opts.destCompress);
   args.push(...credArgs(src, opts.srcCreds ?? opts.creds, 'src'), ...credArgs(dest, opts.destCreds ?? opts.creds, 'dest'));
   args.push(src, dest);
   return (await skopeo(args, opts.timeoutMs)).toString('utf8');
