@@ -54,6 +54,21 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     },
     {
+      "target_name": "berth-client",
+      "type": "executable",
+      "sources": [
+        "native/client/main.c",
+        "native/client/service_socket.c",
+        "native/client/request.c",
+        "native/client/relay.c",
+        "native/client/frame.c",
+        "native/client/term.c",
+        "native/client/winch.c",
+        "native/shim/buf.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+    },
+    {
       "target_name": "berth-udp-echo",
       "type": "executable",
       "sources": ["native/testprogs/udp_echo.c"],
