@@ -12,6 +12,7 @@ import { processIo, type CliIo, type CommandContext } from './context.js';
 import { packageVersion } from '../package-root.js';
 import { resolveConfigDir } from '../image/registry/credentials.js';
 
+// native/client/service_socket.c knows which of these take a value, to find --run-root: keep it in step.
 const globalFlags = defineFlags([
   { long: 'root', type: 'string', valueName: 'string', description: 'Root of berth\'s state (default "/var/lib/berth", env BERTH_ROOT)' },
   { long: 'run-root', type: 'string', valueName: 'string', description: 'Runtime directory for sockets (default "/run/berth", env BERTH_RUN_ROOT)' },

@@ -118,9 +118,11 @@ describe.skipIf(skipService())('berth system service', () => {
   });
 
   it('errors come back as the CLI prints them', () => {
-    const r = served(['inspect', 'nosuch']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('berth: No such object: nosuch\n');
+    for (const args of [['inspect', 'nosuch'], ['exec', 'nosuch', 'true'], ['ps', '--filter', 'bogus=1']]) {
+      const own = t.cli(args);
+      expect(own.code).not.toBe(0);
+      expect(served(args)).toEqual(own);
+    }
   });
 
   it('leaves stdin alone for a command that does not read it', () => {
