@@ -5,11 +5,31 @@
  * created O_EXCL|O_NOFOLLOW after whatever was at the path is removed), and hard
  * links may only point at entries already inside. Any violation rejects the whole
  * layer with an error naming the entry.
+ *
+ * Calls that change an existing inode's metadata (chown, chmod, utimes, close, lstat) are made
+ * synchronously: each takes microseconds, while a trip through the libuv pool costs more than
+ * the call itself, and a layer of thousands of small files made five such trips a file. What
+ * creates a name (open, mkdir, symlink, link) can take a journal's time, so it goes through the
+ * pool, where several run at once, as do file contents, which can wait on writeback.
  */
-import { constants, type Stats } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  open,
+  writev,
+  type Stats,
+} from 'node:fs';
+import { link, mkdir, rm, symlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
-import { InvalidArgumentError, isSystemError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { layerPathComponents } from './layer-path.js';
 import type { TarEntry } from './tar-reader.js';
@@ -33,13 +53,13 @@ interface Times {
   mtime: number;
 }
 
-async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(file);
-  } catch (err) {
-    if (isSystemError(err, 'ENOENT')) return undefined;
-    throw err;
-  }
+// A plain fd, not a FileHandle: the calls on it are synchronous, and a FileHandle closes its fd
+// again when collected.
+const openAsync = promisify(open);
+const writevAsync = promisify(writev);
+
+function lstatOrUndefined(file: string): Stats | undefined {
+  return lstatSync(file, { throwIfNoEntry: false });
 }
 
 export class LayerWriter {
@@ -89,7 +109,7 @@ export class LayerWriter {
     // Check the link target before anything at this path is removed, so a refused link changes nothing.
     const linkTarget = entry.type === 'hardlink' ? await this.hardlinkTarget(entry, rel) : undefined;
 
-    const existing = this.made.has(rel) ? await lstatOrUndefined(target) : undefined;
+    const existing = this.made.has(rel) ? lstatOrUndefined(target) : undefined;
     const keepDir = existing?.isDirectory() === true && entry.type === 'directory';
     if (existing && !keepDir) await this.remove(rel);
     this.made.add(rel);
@@ -125,7 +145,7 @@ export class LayerWriter {
   /** Sets the directory times held back until every entry was written, and drops AUFS's hard link store. */
   async finish(): Promise<void> {
     await this.remove(AUFS_HARDLINK_DIR);
-    for (const [rel, t] of this.dirTimes) await lutimes(this.abs(rel === '' ? [] : rel.split('/')), t.atime, t.mtime);
+    for (const [rel, t] of this.dirTimes) lutimesSync(this.abs(rel === '' ? [] : rel.split('/')), t.atime, t.mtime);
   }
 
   /** Makes sure every parent of parts is a real directory inside the root, creating missing ones as docker does (0755). */
@@ -134,11 +154,11 @@ export class LayerWriter {
       const rel = parts.slice(0, i).join('/');
       if (this.dirs.has(rel)) continue;
       const dir = this.abs(parts.slice(0, i));
-      const st = this.made.has(rel) ? await lstatOrUndefined(dir) : undefined;
+      const st = this.made.has(rel) ? lstatOrUndefined(dir) : undefined;
       if (!st) {
         await mkdir(dir, { mode: 0o755 });
         // mkdir's mode is filtered by the umask; the layer's content must not depend on it.
-        await chmod(dir, 0o755);
+        chmodSync(dir, 0o755);
         this.made.add(rel);
       } else if (st.isSymbolicLink()) {
         throw refuse(entry, `its parent ${JSON.stringify(rel)} is a symlink`);
@@ -157,11 +177,11 @@ export class LayerWriter {
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
       if (this.dirs.has(parent)) continue;
-      const st = await lstatOrUndefined(this.abs(parts.slice(0, i)));
+      const st = lstatOrUndefined(this.abs(parts.slice(0, i)));
       if (!st?.isDirectory()) throw refuse(entry, `its link target ${JSON.stringify(entry.linkname)} is not an entry of the layer`);
     }
     const target = this.abs(parts);
-    const st = await lstatOrUndefined(target);
+    const st = lstatOrUndefined(target);
     if (!st) throw refuse(entry, `its link target ${JSON.stringify(entry.linkname)} is not an entry of the layer`);
     if (st.isSymbolicLink()) throw refuse(entry, `its link target ${JSON.stringify(entry.linkname)} is a symlink`);
     if (st.isDirectory()) throw refuse(entry, `its link target ${JSON.stringify(entry.linkname)} is a directory`);
@@ -170,14 +190,13 @@ export class LayerWriter {
 
   private async writeFile(entry: TarEntry, target: string, body: AsyncIterable<Buffer>): Promise<void> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const fh = await open(target, flags, 0o600);
+    const fd = await openAsync(target, flags, 0o600);
     try {
       // Each write is a trip through the libuv pool; gathering pieces into large writes saves most of them.
       let batch: Buffer[] = [];
       let batched = 0;
       const flush = async (): Promise<void> => {
-        const written = (await fh.writev(batch)).bytesWritten;
-        if (written < batched) await writeAll(fh, Buffer.concat(batch).subarray(written));
+        await writevAll(fd, batch, batched);
         this.size += batched;
         batch = [];
         batched = 0;
@@ -189,23 +208,23 @@ export class LayerWriter {
       }
       if (batched > 0) await flush();
       // Through the fd: the checks above guarantee the path, the fd guarantees the inode.
-      await fh.chown(entry.uid, entry.gid);
-      await fh.chmod(entry.mode & 0o7777);
+      fchownSync(fd, entry.uid, entry.gid);
+      fchmodSync(fd, entry.mode & 0o7777);
       this.setXattrs(entry, target);
-      await fh.utimes(entry.atime, entry.mtime);
+      futimesSync(fd, entry.atime, entry.mtime);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
   /** Owner, then mode (chown clears setuid bits), then xattrs (chown clears file capabilities), then times. */
   private async applyMetadata(entry: TarEntry, target: string, rel: string): Promise<void> {
-    await lchown(target, entry.uid, entry.gid);
+    lchownSync(target, entry.uid, entry.gid);
     // Linux has no lchmod; a symlink's own mode is meaningless anyway.
-    if (entry.type !== 'symlink') await chmod(target, entry.mode & 0o7777);
+    if (entry.type !== 'symlink') chmodSync(target, entry.mode & 0o7777);
     this.setXattrs(entry, target);
     if (entry.type === 'directory') this.dirTimes.set(rel, { atime: entry.atime, mtime: entry.mtime });
-    else await lutimes(target, entry.atime, entry.mtime);
+    else lutimesSync(target, entry.atime, entry.mtime);
   }
 
   private setXattrs(entry: TarEntry, target: string): void {
@@ -233,10 +252,10 @@ export class LayerWriter {
     await this.ensureParents(entry, hidden);
     const rel = hidden.join('/');
     const target = this.abs(hidden);
-    if (await lstatOrUndefined(target)) await this.remove(rel);
+    if (lstatOrUndefined(target)) await this.remove(rel);
     addon().mknod(target, S_IFCHR, 0, 0);
     this.made.add(rel);
-    await lchown(target, entry.uid, entry.gid);
+    lchownSync(target, entry.uid, entry.gid);
   }
 
   /** Removes what an earlier entry put at rel and forgets what this writer knew below it. */
@@ -249,9 +268,13 @@ export class LayerWriter {
   }
 }
 
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  let done = 0;
-  while (done < data.length) done += (await fh.write(data, done, data.length - done)).bytesWritten;
+/** Writes all of buffers (total bytes): a short writev goes on with what it left. */
+async function writevAll(fd: number, buffers: Buffer[], total: number): Promise<void> {
+  let done = (await writevAsync(fd, buffers)).bytesWritten;
+  if (done === total) return;
+  const rest = Buffer.concat(buffers).subarray(done);
+  done = 0;
+  while (done < rest.length) done += (await writevAsync(fd, [rest.subarray(done)])).bytesWritten;
 }
 
 function refuse(entry: TarEntry, why: string): InvalidArgumentError {
