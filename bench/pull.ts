@@ -14,7 +14,7 @@ import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDocker
 import { writeOciLayout, skopeoCopy } from '../test/helpers/oci-layout.js';
 import { registrySkipReason, startRegistry, type RegistryFixture } from '../test/helpers/registry.js';
 
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 // The launcher, as users run berth (it keeps NODE_EXTRA_CA_CERTS out of Node's start).
 const cli = path.join(repoRoot, 'bin', 'berth');
 /** Unpacked size the image must reach, in bytes. */
@@ -143,8 +143,25 @@ async function main(): Promise<void> {
 
     const results: Record<string, number> = {};
 
-    // 2. berth: a fresh state root each run.
+    // 2. The three side by side, one round at a time, so a change in the host's load falls on
+    //    all of them alike: berth into a fresh state root, docker on a private dockerd (the image
+    //    removed after each run), and the local limit, every layer blob fetched, gunzipped and
+    //    untarred at once.
+    let docker: ((...args: string[]) => string[]) | undefined;
+    if (ensureDocker()) {
+      dockerd = await startDockerd(path.join(dir, 'docker'), ['--insecure-registry', registry.host]);
+      docker = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
+    } else {
+      console.log('docker: not available and could not be installed; skipped');
+    }
+    const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+    const fetcher = hasCurl
+      ? (url: string): string => `curl -sfL ${url}`
+      : (url: string): string => `${process.execPath} --input-type=module -e 'const r=await fetch(process.argv[1]);for await (const c of r.body) process.stdout.write(c)' ${url}`;
+    if (!hasCurl) console.log('curl is missing: the local limit fetches with node fetch instead');
     const berthTimes: number[] = [];
+    const dockerTimes: number[] = [];
+    const localTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const root = path.join(dir, `berth-${i}`);
       try {
@@ -152,32 +169,11 @@ async function main(): Promise<void> {
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
-    }
-    results['berth'] = report('berth pull (CLI)', berthTimes);
-
-    // 3. docker: a private dockerd; the image removed between runs.
-    if (ensureDocker()) {
-      dockerd = await startDockerd(path.join(dir, 'docker'), ['--insecure-registry', registry.host]);
-      const d = (...args: string[]): string[] => ['-H', dockerd!.host, ...args];
-      const dockerTimes: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        dockerTimes.push(await timed('docker', d('pull', '-q', image)));
-        must('docker', d('rmi', image));
-        must('docker', d('image', 'prune', '-af'));
+      if (docker) {
+        dockerTimes.push(await timed('docker', docker('pull', '-q', image)));
+        must('docker', docker('rmi', image));
+        must('docker', docker('image', 'prune', '-af'));
       }
-      results['docker'] = report('docker pull (dockerd)', dockerTimes);
-    } else {
-      console.log('docker: not available and could not be installed; skipped');
-    }
-
-    // 4. Local limit: every layer blob fetched, gunzipped and untarred at once.
-    const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
-    const fetcher = hasCurl
-      ? (url: string): string => `curl -sfL ${url}`
-      : (url: string): string => `${process.execPath} --input-type=module -e 'const r=await fetch(process.argv[1]);for await (const c of r.body) process.stdout.write(c)' ${url}`;
-    if (!hasCurl) console.log('curl is missing: the local limit fetches with node fetch instead');
-    const localTimes: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
       await Promise.all(
         img.layerDigests.map((digest, j) => {
@@ -190,6 +186,8 @@ async function main(): Promise<void> {
       localTimes.push(performance.now() - t);
       rmSync(path.join(dir, `local-${i}`), { recursive: true, force: true });
     }
+    results['berth'] = report('berth pull (CLI)', berthTimes);
+    if (docker) results['docker'] = report('docker pull (dockerd)', dockerTimes);
     results['local'] = report(`local limit (${hasCurl ? 'curl' : 'fetch'}|gunzip|tar, parallel)`, localTimes);
 
     console.log('');
