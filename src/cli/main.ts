@@ -68,12 +68,21 @@ function groupHelp(group: string, members: ReadonlyArray<{ name: string; descrip
   );
 }
 
+/**
+ * What the usage line says after the command's name: the usage starts with that name, one
+ * word (`ps`) or two (`volume ls`), and a command that takes nothing (`system df`) has no more.
+ */
+function usageArguments(c: Command): string {
+  const own = c.names[0]!;
+  if (c.usage === own) return '';
+  return c.usage.slice(c.usage.startsWith(`${own} `) ? own.length + 1 : c.usage.indexOf(' ') + 1);
+}
+
 function commandHelp(c: Command, name: string, columns: number): string {
   return renderCommandHelp(
     {
       path: `berth ${name}`,
-      // The usage line starts with the command's own name, one word (`ps`) or two (`volume ls`).
-      usage: c.usage.slice(c.usage.startsWith(`${c.names[0]!} `) ? c.names[0]!.length + 1 : c.usage.indexOf(' ') + 1),
+      usage: usageArguments(c),
       description: c.description,
       aliases: c.names.length > 1 ? c.names.map((n) => `berth ${n}`) : [],
       flags: c.flags,
