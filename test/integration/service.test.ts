@@ -177,9 +177,44 @@ describe.skipIf(skipService())('berth system service', () => {
     expect(r.stderr).toBe(`berth: a berth service already runs on ${socket}\n`);
   });
 
-  it('stops on SIGTERM, removes its socket, and commands run in their own process again', async () => {
+  /** An `exec -i box cat` through the service, kept going until its stdin ends. */
+  const longExec = (): ChildProcess =>
+    spawn(client, [entry, ...base(), 'exec', '-i', 'box', 'cat'], {
+      env: { PATH: '/nonexistent', BERTH_BRIDGE: t.bridge, BERTH_BRIDGE_SUBNET: t.subnet },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+
+  it('stops on SIGTERM once the commands under way end, with its socket gone at once', async () => {
+    const exec = longExec();
+    let out = '';
+    exec.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    exec.stdin!.write('before\n');
+    await eventually(() => out === 'before\n', 'the exec to echo');
     service.kill('SIGTERM');
+    await eventually(() => !existsSync(socket), 'the socket to go');
+    // New commands run themselves (and fail here, with no node on PATH); the exec still runs.
+    expect(served(['ps']).code).toBe(127);
+    exec.stdin!.write('after\n');
+    await eventually(() => out === 'before\nafter\n', 'the exec to echo again');
+    expect(service.exitCode).toBe(null);
+    exec.stdin!.end();
+    expect(await exited(exec)).toBe(0);
     expect(await exited(service)).toBe(0);
+  });
+
+  it('ends at once on a second signal', async () => {
+    const again = await startService();
+    const exec = longExec();
+    await new Promise((r) => setTimeout(r, 500));
+    again.kill('SIGTERM');
+    await eventually(() => !existsSync(socket), 'the socket to go');
+    again.kill('SIGTERM');
+    expect(await exited(again)).toBe(130);
+    // The exec's caller lost the service that relayed it.
+    expect(await exited(exec)).toBe(125);
+  });
+
+  it('after it stops, commands run in their own process again', () => {
     expect(existsSync(socket)).toBe(false);
     expect(readdirSync(t.runRoot).filter((f) => f.startsWith('cli.sock'))).toEqual([]);
     const r = t.cli(['ps', '-q']);

@@ -28,7 +28,9 @@ export async function systemDfCommand(ctx: CommandContext): Promise<number> {
 
 /**
  * `berth system service`: serves berth commands from this warm process until SIGTERM or
- * SIGINT; the berth command hands them over (native/client/PROTOCOL.md).
+ * SIGINT; the berth command hands them over (native/client/PROTOCOL.md). The first signal
+ * stops taking commands and waits for those under way; a second ends the process at once
+ * (an exec under way goes on in its container, as a docker exec does when its client dies).
  */
 export async function systemServiceCommand(ctx: CommandContext): Promise<number> {
   const service = await startService(ctx.engine);
@@ -38,12 +40,15 @@ export async function systemServiceCommand(ctx: CommandContext): Promise<number>
   const onSignal = (): void => stop.abort();
   signals.once('SIGTERM', onSignal);
   signals.once('SIGINT', onSignal);
+  await once(stop.signal, 'abort');
+  const force = (): never => process.exit(130);
+  signals.once('SIGTERM', force);
+  signals.once('SIGINT', force);
   try {
-    await once(stop.signal, 'abort');
-  } finally {
-    signals.off('SIGTERM', onSignal);
-    signals.off('SIGINT', onSignal);
     await service.close();
+  } finally {
+    signals.off('SIGTERM', force);
+    signals.off('SIGINT', force);
   }
   return 0;
 }
