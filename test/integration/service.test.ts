@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importBusybox, makeTestRoot, type TestRoot } from '../helpers/berth.js';
 import { repoRoot, skipIntegration } from '../helpers/env.js';
@@ -223,13 +223,20 @@ describe.skipIf(skipService())('berth system service', () => {
     expect(served(['ps']).code).toBe(127);
   });
 
-  it('takes over a socket file that a killed service left', async () => {
+  it('takes over a socket file that a killed service left, and sweeps dead temporary ones', async () => {
     const again = await startService();
     again.kill('SIGKILL');
     await exited(again);
     expect(existsSync(socket)).toBe(true);
     mkdirSync(t.runRoot, { recursive: true });
+    // The temporary name of a service killed before it took the real one goes; a live one's stays.
+    const dead = `${socket}.999999999`;
+    const live = `${socket}.${process.pid}`;
+    writeFileSync(dead, '');
+    writeFileSync(live, '');
     service = await startService();
     expect(served(['ps', '-q']).stdout).toBe(`${box.slice(0, 12)}\n`);
+    expect([existsSync(dead), existsSync(live)]).toEqual([false, true]);
+    rmSync(live);
   });
 });

@@ -4,7 +4,7 @@
  * native/client). Commands that are not `served` (commands/index.ts), or whose caller runs
  * with other settings than the service, are handed back: the client runs them itself.
  */
-import { chmodSync, lstatSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { engineSettings, type Engine } from '../../engine.js';
@@ -13,6 +13,7 @@ import { engineOptions, resolveInvocation, runInvocation, type Invocation } from
 import { decodeRequest, encodeFrame, FrameError, FrameReader, type ClientRequest, type Frame } from './frames.js';
 import { Connection, RelayIo } from './relay-io.js';
 import { UnavailableError } from '../../errors.js';
+import { identify } from '../../runtime/process-identity.js';
 
 export function serviceSocketPath(runRoot: string): string {
   return path.join(runRoot, 'cli.sock');
@@ -101,6 +102,15 @@ function answers(file: string): Promise<boolean> {
   });
 }
 
+/** Removes the temporary sockets (`cli.sock.PID`) of services killed before they took the real name. */
+function removeDeadTemporaries(runRoot: string): void {
+  for (const name of readdirSync(runRoot)) {
+    const m = /^cli\.sock\.(\d+)$/.exec(name);
+    // A pid taken again by another process only keeps a dead file a while longer.
+    if (m && identify(Number(m[1])) === undefined) unlinkSync(path.join(runRoot, name));
+  }
+}
+
 export interface RunningService {
   socketPath: string;
   /** Stops taking commands, removes the socket and waits for the commands under way. */
@@ -112,6 +122,7 @@ export async function startService(engine: Engine): Promise<RunningService> {
   const socketPath = serviceSocketPath(engine.paths.runRoot);
   if (await answers(socketPath)) throw new UnavailableError(`a berth service already runs on ${socketPath}`);
   mkdirSync(engine.paths.runRoot, { recursive: true, mode: 0o700 });
+  removeDeadTemporaries(engine.paths.runRoot);
   const running = new Set<Promise<void>>();
   const server: Server = createServer((socket) => {
     handle(engine, socket, running).catch((err: unknown) => {
