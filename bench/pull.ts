@@ -146,7 +146,11 @@ async function main(): Promise<void> {
     // 2. The three side by side, one round at a time, so a change in the host's load falls on
     //    all of them alike: berth into a fresh state root, docker on a private dockerd (the image
     //    removed after each run), and the local limit, every layer blob fetched, gunzipped and
-    //    untarred at once.
+    //    untarred at once. berth's roots and the limit's dirs are removed only after the last
+    //    round: freeing thousands of inodes slows the file creates of whatever runs next (ext4's
+    //    allocator skips recently freed inodes), and that cost is the cleanup's, not a pull's.
+    //    docker's image must go between its runs; a sync after it keeps its writeback out of the
+    //    next run.
     let docker: ((...args: string[]) => string[]) | undefined;
     if (ensureDocker()) {
       dockerd = await startDockerd(path.join(dir, 'docker'), ['--insecure-registry', registry.host]);
@@ -164,15 +168,13 @@ async function main(): Promise<void> {
     const localTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const root = path.join(dir, `berth-${i}`);
-      try {
-        berthTimes.push(await timed(cli, ['--root', root, '--run-root', path.join(root, 'run'), 'pull', '-q', image]));
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
+      berthTimes.push(await timed(cli, ['--root', root, '--run-root', path.join(root, 'run'), 'pull', '-q', image]));
+      must('sync', []);
       if (docker) {
         dockerTimes.push(await timed('docker', docker('pull', '-q', image)));
         must('docker', docker('rmi', image));
         must('docker', docker('image', 'prune', '-af'));
+        must('sync', []);
       }
       const t = performance.now();
       await Promise.all(
@@ -184,7 +186,7 @@ async function main(): Promise<void> {
         }),
       );
       localTimes.push(performance.now() - t);
-      rmSync(path.join(dir, `local-${i}`), { recursive: true, force: true });
+      must('sync', []);
     }
     results['berth'] = report('berth pull (CLI)', berthTimes);
     if (docker) results['docker'] = report('docker pull (dockerd)', dockerTimes);
