@@ -114,24 +114,52 @@ export interface Invocation {
   parsed: ParseResult<readonly FlagSpec[]>;
 }
 
+/** What a command line asks for: a command to run, or text to print (help, version, a usage error). */
+type CommandLine =
+  | { kind: 'run'; invocation: Invocation }
+  | { kind: 'print'; stream: 'out' | 'err'; text: string; code: number }
+  | { kind: 'usage-error'; name: string; message: string };
+
+function parseCommandLine(argv: string[], columns: number): CommandLine {
+  let name = '';
+  try {
+    const globals = parseFlags(globalFlags, argv, { interspersed: false });
+    if (globals.values.version) return { kind: 'print', stream: 'out', text: `berth version ${packageVersion()}\n`, code: 0 };
+    if (globals.help || globals.positionals.length === 0) {
+      return { kind: 'print', stream: globals.help ? 'out' : 'err', text: rootHelp(columns), code: globals.help ? 0 : 1 };
+    }
+    const found = findCommand(globals.positionals);
+    if (!found) {
+      const word = globals.positionals[0] ?? '';
+      const members = groupMembers(word);
+      if (members.length === 0) {
+        return { kind: 'print', stream: 'err', text: `berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information\n`, code: 1 };
+      }
+      const sub = globals.positionals[1];
+      if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'print', stream: 'out', text: groupHelp(word, members, columns), code: 0 };
+      return { kind: 'print', stream: 'err', text: `berth: '${word} ${sub}' is not a berth command.\nSee 'berth ${word} --help'\n`, code: 1 };
+    }
+    name = found.name;
+    const { command } = found;
+    const parsed = parseFlags(command.flags, found.rest, { interspersed: command.interspersed ?? true });
+    if (parsed.help) return { kind: 'print', stream: 'out', text: commandHelp(command, name, columns), code: 0 };
+    const countError = argCountError(name, command, parsed.positionals.length);
+    if (countError) return { kind: 'usage-error', name, message: countError };
+    return { kind: 'run', invocation: { globals: globals.values, name, command, parsed } };
+  } catch (e) {
+    if (e instanceof FlagError) return { kind: 'usage-error', name, message: e.message };
+    throw e;
+  }
+}
+
 /**
  * The command a command line names, with its flags parsed; undefined when the line asks for
  * help or the version, names no command, or has a flag or argument error (what the CLI then
  * prints is runCli's business).
  */
 export function resolveInvocation(argv: string[]): Invocation | undefined {
-  try {
-    const globals = parseFlags(globalFlags, argv, { interspersed: false });
-    if (globals.values.version || globals.help) return undefined;
-    const found = findCommand(globals.positionals);
-    if (!found) return undefined;
-    const parsed = parseFlags(found.command.flags, found.rest, { interspersed: found.command.interspersed ?? true });
-    if (parsed.help || argCountError(found.name, found.command, parsed.positionals.length)) return undefined;
-    return { globals: globals.values, name: found.name, command: found.command, parsed };
-  } catch (e) {
-    if (e instanceof FlagError) return undefined;
-    throw e;
-  }
+  const line = parseCommandLine(argv, 80);
+  return line.kind === 'run' ? line.invocation : undefined;
 }
 
 /** The Engine settings that the global flags and the caller's environment give. */
@@ -175,57 +203,27 @@ export function main(argv: string[]): Promise<number> {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const out = (text: string): void => void io.stdout.write(text);
   const err = (text: string): void => void io.stderr.write(text);
-  const columns = io.stdout.columns ?? 80;
-  let name = '';
   try {
-    const globals = parseFlags(globalFlags, argv, { interspersed: false });
-    if (globals.values.version) {
-      out(`berth version ${packageVersion()}\n`);
-      return 0;
+    const line = parseCommandLine(argv, io.stdout.columns ?? 80);
+    if (line.kind === 'print') {
+      (line.stream === 'out' ? out : err)(line.text);
+      return line.code;
     }
-    if (globals.help || globals.positionals.length === 0) {
-      (globals.help ? out : err)(rootHelp(columns));
-      return globals.help ? 0 : 1;
-    }
-    const found = findCommand(globals.positionals);
-    if (!found) {
-      const word = globals.positionals[0] ?? '';
-      const members = groupMembers(word);
-      if (members.length > 0) {
-        const sub = globals.positionals[1];
-        if (sub === undefined || sub === '--help' || sub === '-h') {
-          out(groupHelp(word, members, columns));
-          return 0;
-        }
-        err(`berth: '${word} ${sub}' is not a berth command.\nSee 'berth ${word} --help'\n`);
-        return 1;
-      }
-      err(`berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information\n`);
-      return 1;
-    }
-    name = found.name;
-    const { command } = found;
-    const parsed = parseFlags(command.flags, found.rest, { interspersed: command.interspersed ?? true });
-    if (parsed.help) {
-      out(commandHelp(command, name, columns));
-      return 0;
-    }
-    const countError = argCountError(name, command, parsed.positionals.length);
-    if (countError) throw new FlagError(countError);
-
-    const level = globals.values['log-level'] || undefined;
-    const configDir = resolveConfigDir(globals.values.config || undefined, io.env);
+    if (line.kind === 'usage-error') return reportError(new FlagError(line.message), line.name, { err, io });
+    const { globals } = line.invocation;
+    const level = globals['log-level'] || undefined;
+    const configDir = resolveConfigDir(globals.config || undefined, io.env);
     const engine = new Engine({
-      ...engineOptions(globals.values),
+      ...engineOptions(globals),
       logger: createLogger(level ? { level } : {}),
       configDir,
     });
     try {
-      return await runInvocation({ globals: globals.values, name, command, parsed }, { engine, io, out, err, configDir });
+      return await runInvocation(line.invocation, { engine, io, out, err, configDir });
     } finally {
       await engine.close();
     }
   } catch (e) {
-    return reportError(e, name, { err, io });
+    return reportError(e, '', { err, io });
   }
 }
