@@ -107,6 +107,24 @@ describe.skipIf(skipService())('berth system service', () => {
     expect([l.code, l.stdout, l.stderr]).toEqual([0, 'out\n', 'err\n']);
   });
 
+  it('serves the other reads: networks, volumes, history, disk use, top and one sample of stats', () => {
+    const same = (args: string[]): void => {
+      const own = t.cli(args);
+      expect(own.code, own.stderr).toBe(0);
+      expect(served(args)).toEqual(own);
+    };
+    same(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
+    same(['network', 'inspect', '-f', '{{.Name}} {{.Driver}}', 'bridge']);
+    same(['volume', 'ls']);
+    same(['history', '-q', img]);
+    same(['system', 'df']);
+    const top = served(['top', 'box']);
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout).toContain('sleep 600');
+    const stats = served(['stats', '--no-stream', '--format', '{{.Name}}', 'box']);
+    expect([stats.code, stats.stdout]).toEqual([0, 'box\n']);
+  });
+
   it('serves exec: exit code, stdin, env and the caller environment for a bare -e', () => {
     const r = served(['exec', '-e', 'FROM_CALLER', '-e', 'SET=x', 'box', 'sh', '-c', 'echo $FROM_RUN $FROM_CALLER $SET; exit 3'], { env: { FROM_CALLER: 'caller' } });
     expect([r.code, r.stdout, r.stderr]).toEqual([3, '1 caller x\n', '']);
@@ -150,6 +168,7 @@ describe.skipIf(skipService())('berth system service', () => {
     expect(run.stderr).toContain('berth: cannot run node');
     expect(served(['exec', '--env-file', '/dev/null', 'box', 'true']).code).toBe(127);
     expect(served(['logs', '-f', 'box']).code).toBe(127);
+    expect(served(['stats', 'box']).code).toBe(127);
     expect(served(['--log-level', 'debug', 'ps']).code).toBe(127);
     expect(served(['ps'], { env: { BERTH_BRIDGE: 'other0' } }).code).toBe(127);
     expect(served(['--help']).code).toBe(127);

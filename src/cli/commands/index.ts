@@ -344,6 +344,7 @@ export const COMMANDS: readonly Command[] = [
     flags: noFlags,
     interspersed: false,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => topCommand(ctx, p.positionals[0]!, p.positionals.slice(1)),
   }),
   command({
@@ -351,6 +352,7 @@ export const COMMANDS: readonly Command[] = [
     usage: 'stats [OPTIONS] [CONTAINER...]',
     description: 'Display a live stream of container(s) resource usage statistics',
     flags: statsFlags,
+    served: (p) => p.values['no-stream'],
     run: (ctx, p) =>
       statsCommand(ctx, p.positionals, { all: p.values.all, noStream: p.values['no-stream'], noTrunc: p.values['no-trunc'], format: p.values.format }),
   }),
@@ -459,6 +461,7 @@ export const COMMANDS: readonly Command[] = [
     flags: historyFlags,
     minArgs: 1,
     maxArgs: 1,
+    served: true,
     run: (ctx, p) => historyCommand(ctx, p.positionals[0]!, { noTrunc: p.values['no-trunc'], quiet: p.values.quiet, human: p.values.human }),
   }),
   command({
@@ -545,6 +548,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Show berth disk usage',
     flags: noFlags,
     maxArgs: 0,
+    served: true,
     run: (ctx) => systemDfCommand(ctx),
   }),
   command({
@@ -558,7 +562,7 @@ export const COMMANDS: readonly Command[] = [
   command({
     names: ['system service'],
     usage: 'system service',
-    description: 'Keep a warm berth process that berth commands hand their work to (faster ps, exec, inspect, images, logs)',
+    description: 'Keep a warm berth process that berth commands hand their work to (faster ps, exec, inspect, logs and other reads)',
     flags: noFlags,
     maxArgs: 0,
     run: (ctx) => systemServiceCommand(ctx),

@@ -191,6 +191,7 @@ export const networkCommands: readonly Command[] = [
     description: 'List networks',
     flags: lsFlags,
     maxArgs: 0,
+    served: true,
     run: (ctx, p) => networkLsCommand(ctx, { quiet: p.values.quiet, noTrunc: p.values['no-trunc'], filters: p.values.filter, format: p.values.format }),
   }),
   command({
@@ -199,6 +200,7 @@ export const networkCommands: readonly Command[] = [
     description: 'Display detailed information on one or more networks',
     flags: inspectFlags,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => networkInspectCommand(ctx, p.positionals, p.values.format),
   }),
   command({

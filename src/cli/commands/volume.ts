@@ -135,6 +135,7 @@ export const volumeCommands: readonly Command[] = [
     description: 'List volumes',
     flags: lsFlags,
     maxArgs: 0,
+    served: true,
     run: (ctx, p) => volumeLsCommand(ctx, { quiet: p.values.quiet, filters: p.values.filter, format: p.values.format }),
   }),
   command({
@@ -143,6 +144,7 @@ export const volumeCommands: readonly Command[] = [
     description: 'Display detailed information on one or more volumes',
     flags: inspectFlags,
     minArgs: 1,
+    served: true,
     run: (ctx, p) => volumeInspectCommand(ctx, p.positionals, p.values.format),
   }),
   command({
