@@ -10,6 +10,7 @@
 #include "tty.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -131,11 +132,22 @@ static int child_vanished(struct container *c, struct shim_error *e)
 /* Reads the child's reports until it is ready: the pty master first (tty), or its error. */
 static int await_ready(const struct spec *s, struct container *c, struct shim_error *e)
 {
+	bool reset_seen = false;
+
 	for (;;) {
 		char tag, text[sizeof(e->msg) + 16];
 		int fd;
 		int rc = fdpass_recv(c->sync, &tag, text, sizeof(text), &fd);
 
+		/*
+		 * A child that failed early exits with our SYNC_CGROUPS unread, which marks this end
+		 * ECONNRESET; a seqpacket socket reports that before the messages still queued, its
+		 * error among them. The error is cleared by being reported: read on once.
+		 */
+		if (rc < 0 && errno == ECONNRESET && !reset_seen) {
+			reset_seen = true;
+			continue;
+		}
 		if (rc < 0)
 			return fail_errno(e, "recvmsg from container process", NULL);
 		if (rc == 0)
