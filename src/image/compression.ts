@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError, isSystemError } from '../errors.js';
 import { nativeZstdDecompressed, nodeZstdDecompressor } from './zstd.js';
 
-/** Bytes of input and of output per inflate call. */
+/** Bytes of output per inflate call. */
 const INFLATE_CHUNK = 256 * 1024;
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -84,28 +84,11 @@ export async function* decompressed(source: AsyncIterable<Uint8Array>, label: st
 }
 
 function inflated(kind: 'gzip' | 'zstd', source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  // Each input chunk and each output buffer is a trip through the libuv pool, which costs more
-  // than inflating a small chunk: network-sized pieces and zlib's default 16 KiB output made a
-  // layer of a few hundred megabytes tens of thousands of them.
-  if (kind === 'gzip') return throughStream(createGunzip({ chunkSize: INFLATE_CHUNK }), coalesced(source, INFLATE_CHUNK));
+  // Each output buffer is one trip through the libuv pool, which costs more than inflating a
+  // small one: zlib's default 16 KiB made a layer of a few hundred megabytes tens of thousands.
+  if (kind === 'gzip') return throughStream(createGunzip({ chunkSize: INFLATE_CHUNK }), source);
   const nodeZstd = nodeZstdDecompressor();
   return nodeZstd ? throughStream(nodeZstd(), source) : nativeZstdDecompressed(source);
-}
-
-/** The bytes of source in pieces of at least size bytes (the last may be shorter). */
-async function* coalesced(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of source) {
-    pending.push(chunk);
-    length += chunk.length;
-    if (length >= size) {
-      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, length);
-      pending = [];
-      length = 0;
-    }
-  }
-  if (length > 0) yield Buffer.concat(pending, length);
 }
 
 async function* throughStream(decoder: Transform, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
