@@ -37,18 +37,18 @@ export async function systemServiceCommand(ctx: CommandContext): Promise<number>
   ctx.out(`berth service: serving ${ctx.engine.paths.root} on ${service.socketPath}\n`);
   const signals = ctx.io.signals ?? process;
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  signals.once('SIGTERM', onSignal);
-  signals.once('SIGINT', onSignal);
-  await once(stop.signal, 'abort');
-  const force = (): never => process.exit(130);
-  signals.once('SIGTERM', force);
-  signals.once('SIGINT', force);
+  const onSignal = (): void => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  };
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
   try {
+    await once(stop.signal, 'abort');
     await service.close();
   } finally {
-    signals.off('SIGTERM', force);
-    signals.off('SIGINT', force);
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
   }
   return 0;
 }

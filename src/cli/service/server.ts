@@ -15,12 +15,8 @@ import { Connection, RelayIo } from './relay-io.js';
 import { UnavailableError } from '../../errors.js';
 import { identify } from '../../runtime/process-identity.js';
 
-export function serviceSocketPath(runRoot: string): string {
-  return path.join(runRoot, 'cli.sock');
-}
-
-/** Why the service hands a command back, or undefined when it does the command itself. */
-export function handBackReason(engine: Engine, inv: Invocation | undefined, request: ClientRequest): string | undefined {
+/** Why the service hands a command back (logged at debug), or undefined when it does the command itself. */
+function handBackReason(engine: Engine, inv: Invocation | undefined, request: ClientRequest): string | undefined {
   if (!inv) return 'help, version or a usage error: printed by the CLI';
   const served = inv.command.served;
   if (served === undefined || served === false || (typeof served === 'function' && !served(inv.parsed))) return `${inv.name} is not served`;
@@ -65,7 +61,10 @@ async function handle(engine: Engine, socket: Socket, running: Set<Promise<void>
     return;
   }
   const inv = resolveInvocation(req.argv);
-  if (handBackReason(engine, inv, req) !== undefined) {
+  const handBack = handBackReason(engine, inv, req);
+  if (handBack !== undefined) {
+    // The command's name only: its arguments may hold a password (login -p) or an env value.
+    engine.logger.debug({ command: inv?.name, reason: handBack }, 'berth service: handed back');
     socket.end(encodeFrame('F'));
     return;
   }
@@ -119,7 +118,7 @@ export interface RunningService {
 
 /** Serves the engine's commands on RUNROOT/cli.sock until closed. */
 export async function startService(engine: Engine): Promise<RunningService> {
-  const socketPath = serviceSocketPath(engine.paths.runRoot);
+  const socketPath = path.join(engine.paths.runRoot, 'cli.sock');
   if (await answers(socketPath)) throw new UnavailableError(`a berth service already runs on ${socketPath}`);
   mkdirSync(engine.paths.runRoot, { recursive: true, mode: 0o700 });
   removeDeadTemporaries(engine.paths.runRoot);
