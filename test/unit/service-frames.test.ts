@@ -1,6 +1,21 @@
 /** The berth service's frames and requests (native/client/PROTOCOL.md), as the client writes them. */
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeFrame, encodeRequest, FrameError, FrameReader, MAX_PAYLOAD, type ClientRequest } from '../../src/cli/service/frames.js';
+import { decodeRequest, encodeFrame, FrameError, FrameReader, MAX_PAYLOAD, type ClientRequest } from '../../src/cli/service/frames.js';
+
+/** A request as berth-client encodes it (native/client/request.c). */
+function encodeRequest(r: ClientRequest): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE((r.stdinTTY ? 1 : 0) | (r.stdoutTTY ? 2 : 0) | (r.stderrTTY ? 4 : 0), 0);
+  head.writeUInt16BE(r.rows, 4);
+  head.writeUInt16BE(r.columns, 6);
+  const list = (items: string[]): Buffer[] => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(items.length);
+    return [n, ...items.map((s) => Buffer.from(`${s}\0`))];
+  };
+  const env = Object.entries(r.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  return Buffer.concat([head, ...list(r.argv), ...list(env), Buffer.from(`${r.cwd}\0`)]);
+}
 
 const request: ClientRequest = {
   argv: ['--root', '/r', 'exec', '-e', 'A=b c', 'box', 'sh', '-c', 'echo "ünïcode"'],

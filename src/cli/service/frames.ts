@@ -98,18 +98,3 @@ export function decodeRequest(payload: Buffer): ClientRequest {
   if (at !== payload.length) throw new FrameError('the request has bytes after its end');
   return { argv, env, cwd, stdinTTY: (flags & 1) !== 0, stdoutTTY: (flags & 2) !== 0, stderrTTY: (flags & 4) !== 0, rows, columns };
 }
-
-/** Encodes a request as the client does; for tests and tools that speak to the service. */
-export function encodeRequest(r: ClientRequest): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE((r.stdinTTY ? 1 : 0) | (r.stdoutTTY ? 2 : 0) | (r.stderrTTY ? 4 : 0), 0);
-  head.writeUInt16BE(r.rows, 4);
-  head.writeUInt16BE(r.columns, 6);
-  const list = (items: string[]): Buffer[] => {
-    const n = Buffer.alloc(4);
-    n.writeUInt32BE(items.length);
-    return [n, ...items.map((s) => Buffer.from(`${s}\0`))];
-  };
-  const env = Object.entries(r.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  return Buffer.concat([head, ...list(r.argv), ...list(env), Buffer.from(`${r.cwd}\0`)]);
-}
