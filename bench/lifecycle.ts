@@ -14,7 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { busyboxTar } from '../test/helpers/busybox.js';
 import { repoRoot } from '../test/helpers/env.js';
-import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';
+import { ensureDocker, median, must, printRatio, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const CONTAINERS = 200;
@@ -120,9 +120,7 @@ async function main(): Promise<void> {
     }
 
     console.log('');
-    const ratio = (a: string, b: string, what: string): void => {
-      if (results[a] !== undefined && results[b] !== undefined) console.log(`${what}: ${(results[a] / results[b]).toFixed(2)}`);
-    };
+    const ratio = (a: string, b: string, what: string): void => printRatio(results, a, b, what);
     ratio('execBerth', 'execDocker', 'exec, berth with its service ÷ docker (target ≤ 0.5)');
     ratio('execNode', 'execDocker', 'exec, berth without a service ÷ docker');
     ratio('psBerth', 'psDocker', 'ps -a, berth with its service ÷ docker (target ≤ 0.5)');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { busyboxTar } from '../test/helpers/busybox.js';
 import { repoRoot } from '../test/helpers/env.js';
 import { natTableName } from '../src/network/root-names.js';
-import { ensureDocker, median, must, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';
+import { ensureDocker, median, must, printRatio, removePeerCgroups, startDockerd, stopDockerd, timeRuns, type Dockerd } from './peers.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const AB_ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 7);
@@ -109,9 +109,7 @@ async function main(): Promise<void> {
     if (dockerd) results['runDocker'] = timeRuns('docker run --rm (bridge) true', 'docker', docker('run', '--rm', 'bench', 'true'), { runs: RUNS });
 
     console.log('');
-    const ratio = (a: string, b: string, what: string): void => {
-      if (results[a] !== undefined && results[b] !== undefined) console.log(`${what}: ${(results[a] / results[b]).toFixed(2)}`);
-    };
+    const ratio = (a: string, b: string, what: string): void => printRatio(results, a, b, what);
     ratio('berth published port', 'berth container address', 'published ÷ container address (target ≥ 0.9)');
     ratio('berth published port', 'docker published port', 'published: berth ÷ docker (target ≥ 1.0)');
     ratio('runBerth', 'runDocker', 'run --rm true on the bridge: berth ÷ docker (target ≤ 0.5)');

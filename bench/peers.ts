@@ -28,6 +28,13 @@ export function timeRuns(label: string, cmd: string, args: string[], opts: { run
   return m;
 }
 
+/** Prints results[a] ÷ results[b] as `what: R`, when both were measured. */
+export function printRatio(results: Readonly<Record<string, number>>, a: string, b: string, what: string): void {
+  const x = results[a];
+  const y = results[b];
+  if (x !== undefined && y !== undefined) console.log(`${what}: ${(x / y).toFixed(2)}`);
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
